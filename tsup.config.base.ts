@@ -1,0 +1,20 @@
+import { defineConfig, type Options } from 'tsup';
+
+/**
+ * The one build every package uses: ESM + CJS, with `.d.ts` and `.d.cts`,
+ * for Node 20+. A package's own `tsup.config.ts` names only its entry points.
+ */
+export function definePackageConfig(options: { entry: Record<string, string> } & Partial<Options>) {
+  return defineConfig({
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    platform: 'node',
+    splitting: true,
+    treeshake: true,
+    outDir: 'dist',
+    ...options,
+  });
+}
