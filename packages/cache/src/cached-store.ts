@@ -1,0 +1,333 @@
+import { LRUCache } from 'lru-cache';
+import {
+  normalizeHost,
+  systemClock,
+  TENANT_STATUSES,
+  TenantError,
+  type Clock,
+  type TenantChangeEvent,
+  type TenantConfig,
+  type TenantStore,
+  type Unsubscribe,
+} from '@tenant/core';
+import { checkPositiveInt } from './keys.js';
+import { call, report, SingleFlight } from './single-flight.js';
+import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation, InvalidationListener, WarmOptions } from './types.js';
+
+/** Options of {@link createCachedTenantStore}. */
+export interface CachedTenantStoreOptions {
+  /** The most tenants kept (and, separately, the most host names); least recently used go first. @default 10_000 */
+  readonly max?: number;
+  /** How long a loaded tenant is served without asking the store. @default 60_000 */
+  readonly ttlMs?: number;
+  /** How long "no such tenant / domain" is remembered. `0` disables negative caching. @default 5_000 */
+  readonly negativeTtlMs?: number;
+  /**
+   * How long past its TTL an entry may still be served while the store
+   * fails (stale-if-error). `0` disables it. @default 86_400_000 (one day)
+   */
+  readonly staleIfErrorMs?: number;
+  /** Subscribe to the inner store's change feed and invalidate on its events. @default true */
+  readonly subscribe?: boolean;
+  /** Receives store failures that were served stale, and listener failures. @default undefined */
+  readonly onError?: CacheErrorListener;
+  /** The clock for expiry. @default systemClock */
+  readonly clock?: Clock;
+}
+
+interface Entry<V> {
+  readonly value: V;
+  readonly freshUntil: number;
+  readonly staleUntil: number;
+  // Built once, on the first hit: hits then hand out the same settled promise.
+  promise?: Promise<V>;
+}
+
+type IdEntry = Entry<TenantConfig | undefined>;
+type DomainEntry = Entry<string | undefined>;
+
+const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
+
+// TenantErrors that are a store's answer (a bad id), not its failure.
+const isAnswer = (error: unknown) => TenantError.is(error) && !TenantError.is(error, 'store_unavailable', 'internal_error');
+
+function duration(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(`[@tenant/cache] ${name} must be a number of milliseconds, 0 or more`);
+  }
+  return value;
+}
+
+/**
+ * Wraps any {@link TenantStore} in a read-through, in-process cache
+ * (lru-cache): bounded size, TTL, negative caching of unknown ids and
+ * domains, one store query for N concurrent misses of one tenant,
+ * invalidation on every write made through it and on every event of the
+ * inner store's change feed, and stale-if-error: while the store fails, an
+ * expired entry is still served (and the failure reported); a tenant never
+ * seen rejects with a `store_unavailable` TenantError (HTTP 503).
+ *
+ * A hit costs one map lookup and returns an already settled promise; `peek()`
+ * answers synchronously. For several processes, see {@link createLayeredTenantStore}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTenantStore, createTenancy, fromHeader } from '@tenant/core';
+ * import { createCachedTenantStore } from '@tenant/cache';
+ *
+ * const store = createCachedTenantStore(createMemoryTenantStore({ tenants: [{ id: 'acme' }] }), { ttlMs: 30_000 });
+ * const tenancy = createTenancy({ store, resolve: fromHeader('x-tenant-id') });
+ * await store.update('acme', { plan: 'pro' }); // goes through, and invalidates
+ * console.log(store.stats()); // { hits, misses, ... }
+ * ```
+ */
+export function createCachedTenantStore(store: TenantStore, options: CachedTenantStoreOptions = {}): CachedTenantStore {
+  if (typeof store !== 'object' || store === null || typeof store.get !== 'function' || typeof store.getByDomain !== 'function') {
+    throw new TypeError('[@tenant/cache] createCachedTenantStore needs a TenantStore');
+  }
+  const max = checkPositiveInt(options.max, 'max') ?? 10_000;
+  const ttlMs = duration(options.ttlMs, 'ttlMs', 60_000);
+  const negativeTtlMs = duration(options.negativeTtlMs, 'negativeTtlMs', 5_000);
+  const staleIfErrorMs = duration(options.staleIfErrorMs, 'staleIfErrorMs', 86_400_000);
+  const clock = options.clock ?? systemClock;
+  const onError = options.onError;
+
+  const byId = new LRUCache<string, IdEntry>({ max });
+  const byDomain = new LRUCache<string, DomainEntry>({ max });
+  const idFlights = new SingleFlight<TenantConfig | undefined>();
+  const domainFlights = new SingleFlight<TenantConfig | undefined>();
+  const listeners = new Set<InvalidationListener>();
+  // Bumped by every invalidation: a load that started before one is returned
+  // to its callers but not cached, since it may predate the change.
+  let epoch = 0;
+  let lastChange = '';
+  let lastAnnounced: Promise<void> = Promise.resolve();
+  let hits = 0;
+  let negativeHits = 0;
+  let misses = 0;
+  let loads = 0;
+  let errors = 0;
+  let staleHits = 0;
+  let invalidations = 0;
+
+  const entry = <V>(value: V, now: number): Entry<V> => {
+    const life = value === undefined ? negativeTtlMs : ttlMs;
+    return { value, freshUntil: now + life, staleUntil: now + life + staleIfErrorMs };
+  };
+  const settled = <V>(e: Entry<V>): Promise<V> => (e.promise ??= Promise.resolve(e.value));
+
+  const remember = (tenant: TenantConfig, now: number) => {
+    byId.set(tenant.id, entry(tenant, now));
+    for (const domain of tenant.domains) byDomain.set(domain, entry<string | undefined>(tenant.id, now));
+  };
+
+  const failure = (error: unknown, tenantId: string | undefined): TenantError => {
+    errors += 1;
+    report(onError, { operation: 'store', error, tenantId });
+    return new TenantError('store_unavailable', '[@tenant/cache] The tenant store could not answer and nothing is cached', {
+      cause: error,
+      ...(tenantId === undefined ? {} : { tenantId }),
+    });
+  };
+
+  const loadId = (id: string): Promise<TenantConfig | undefined> =>
+    idFlights.run(id, async () => {
+      const started = epoch;
+      loads += 1;
+      let tenant: TenantConfig | undefined;
+      try {
+        tenant = await call(() => store.get(id));
+      } catch (error) {
+        if (isAnswer(error)) throw error;
+        const stale = byId.get(id);
+        const err = failure(error, id);
+        if (stale !== undefined && stale.staleUntil > clock.now()) {
+          staleHits += 1;
+          return stale.value;
+        }
+        throw err;
+      }
+      if (started === epoch) {
+        if (tenant !== undefined) remember(tenant, clock.now());
+        else if (negativeTtlMs > 0) byId.set(id, entry(undefined, clock.now()));
+      }
+      return tenant;
+    });
+
+  const loadDomain = (host: string): Promise<TenantConfig | undefined> =>
+    domainFlights.run(host, async () => {
+      const started = epoch;
+      loads += 1;
+      let tenant: TenantConfig | undefined;
+      try {
+        tenant = await call(() => store.getByDomain(host));
+      } catch (error) {
+        if (isAnswer(error)) throw error;
+        const err = failure(error, undefined);
+        const now = clock.now();
+        const pointer = byDomain.get(host);
+        if (pointer !== undefined && pointer.staleUntil > now) {
+          const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
+          if (pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host))) {
+            staleHits += 1;
+            return target?.value;
+          }
+        }
+        throw err;
+      }
+      if (started === epoch) {
+        const now = clock.now();
+        if (tenant !== undefined) remember(tenant, now);
+        if (tenant === undefined || !tenant.domains.includes(host)) {
+          if (negativeTtlMs > 0) byDomain.set(host, entry<string | undefined>(undefined, now));
+        }
+      }
+      return tenant;
+    });
+
+  const invalidate = (id: string, domains: readonly string[] = []) => {
+    epoch += 1;
+    invalidations += 1;
+    const cached = byId.peek(id)?.value;
+    byId.delete(id);
+    idFlights.forget(id);
+    for (const list of [domains, cached?.domains ?? []]) {
+      for (const domain of list) {
+        byDomain.delete(domain);
+        domainFlights.forget(domain);
+      }
+    }
+  };
+
+  // One change, seen by a write here and again through the change feed, is
+  // announced once (by id and version).
+  const changed = (tenant: TenantConfig, previous: TenantConfig | undefined): Promise<void> => {
+    const key = `${tenant.version}:${tenant.id}`;
+    const domains = previous === undefined ? tenant.domains : [...new Set([...tenant.domains, ...previous.domains])];
+    invalidate(tenant.id, domains);
+    if (key === lastChange) return lastAnnounced;
+    lastChange = key;
+    const invalidation: Invalidation = { id: tenant.id, domains };
+    const pending: Promise<void>[] = [];
+    for (const listener of listeners) {
+      pending.push(
+        call(() => listener(invalidation)).catch((error: unknown) => report(onError, { operation: 'onInvalidate', error, tenantId: tenant.id })),
+      );
+    }
+    lastAnnounced = Promise.all(pending).then(() => undefined);
+    return lastAnnounced;
+  };
+
+  const onFeed = (event: TenantChangeEvent) => {
+    void changed(event.tenant, event.previous);
+  };
+  let unsubscribeFeed: Unsubscribe | undefined = options.subscribe === false ? undefined : store.subscribe(onFeed);
+
+  const write = async (id: string | undefined, run: () => Promise<TenantConfig>): Promise<TenantConfig> => {
+    const previous = id === undefined ? undefined : byId.peek(id)?.value;
+    let tenant: TenantConfig;
+    try {
+      tenant = await run();
+    } catch (error) {
+      // Our copy is behind the store's: forget it.
+      if (id !== undefined && TenantError.is(error, 'version_conflict')) invalidate(id);
+      throw error;
+    }
+    await changed(tenant, previous);
+    return tenant;
+  };
+
+  const cached: CachedTenantStore = {
+    get(id) {
+      if (typeof id !== 'string') return store.get(id);
+      const e = byId.get(id);
+      if (e !== undefined && e.freshUntil > clock.now()) {
+        if (e.value === undefined) negativeHits += 1;
+        else hits += 1;
+        return settled(e);
+      }
+      misses += 1;
+      return loadId(id);
+    },
+    getByDomain(domain) {
+      const host = normalizeHost(domain);
+      if (host === undefined) return RESOLVED_UNDEFINED;
+      const pointer = byDomain.get(host);
+      const now = clock.now();
+      if (pointer !== undefined && pointer.freshUntil > now) {
+        if (pointer.value === undefined) {
+          negativeHits += 1;
+          return RESOLVED_UNDEFINED;
+        }
+        const e = byId.get(pointer.value);
+        // The pointer is trusted only while the tenant it names still claims the host.
+        if (e?.value !== undefined && e.freshUntil > now && e.value.domains.includes(host)) {
+          hits += 1;
+          return settled(e);
+        }
+      }
+      misses += 1;
+      return loadDomain(host);
+    },
+    list: (query) => store.list(query),
+    create: (input) => write(undefined, () => store.create(input)),
+    update: (id, patch, writeOptions) => write(id, () => store.update(id, patch, writeOptions)),
+    delete: (id, writeOptions) => write(id, () => store.delete(id, writeOptions)),
+    restore: (id, writeOptions) => write(id, () => store.restore(id, writeOptions)),
+    subscribe: (listener) => store.subscribe(listener),
+    peek(id) {
+      const e = byId.peek(id);
+      return e !== undefined && e.freshUntil > clock.now() ? e.value : undefined;
+    },
+    invalidate(id, domains) {
+      invalidate(id, domains);
+    },
+    clear() {
+      epoch += 1;
+      invalidations += 1;
+      byId.clear();
+      byDomain.clear();
+      idFlights.clear();
+      domainFlights.clear();
+    },
+    prime(tenant) {
+      remember(tenant, clock.now());
+    },
+    async warm(warmOptions: WarmOptions = {}) {
+      const which = warmOptions.tenants ?? 'active';
+      if (which !== 'active' && which !== 'all') throw new RangeError("[@tenant/cache] warm: tenants must be 'active' or 'all'");
+      const status = which === 'active' ? 'active' : TENANT_STATUSES;
+      let count = 0;
+      let cursor: string | undefined;
+      do {
+        const started = epoch;
+        const page = await store.list({ status, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+        // A page read across an invalidation may hold an old config: leave it to be loaded on demand.
+        if (started === epoch) {
+          const now = clock.now();
+          for (const tenant of page.items) remember(tenant, now);
+          count += page.items.length;
+        }
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return count;
+    },
+    onInvalidate(listener) {
+      if (typeof listener !== 'function') throw new TypeError('[@tenant/cache] onInvalidate needs a function');
+      const own: InvalidationListener = (invalidation) => listener(invalidation);
+      listeners.add(own);
+      return () => {
+        listeners.delete(own);
+      };
+    },
+    stats(): CachedTenantStoreStats {
+      return { hits, negativeHits, misses, loads, errors, staleHits, invalidations, size: byId.size };
+    },
+    close() {
+      unsubscribeFeed?.();
+      unsubscribeFeed = undefined;
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { deepFreeze, normalizeHost, type TenantConfig, type TenantStore } from '@tenant/core';
+import { createCachedTenantStore, type CachedTenantStoreOptions } from './cached-store.js';
+import { checkPrefix, escapeKeyPart } from './keys.js';
+import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.js';
+import { report } from './single-flight.js';
+import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation } from './types.js';
+
+/** Options of {@link createLayeredTenantStore}. */
+export interface LayeredTenantStoreOptions {
+  /** The ioredis client for the Redis layer and for publishing (create it to fail fast: see {@link RedisCommandClient}). */
+  readonly redis: RedisCommandClient;
+  /** A second, dedicated ioredis connection that subscribes to invalidations. */
+  readonly subscriber: RedisSubscriberClient;
+  /** Put before every Redis key of this store. @default 'tenant:' */
+  readonly prefix?: string;
+  /** The pub/sub channel of invalidations. @default `${prefix}invalidate` */
+  readonly channel?: string;
+  /** How long a config stays in Redis. @default 300_000 */
+  readonly redisTtlMs?: number;
+  /** How long "no such tenant / domain" stays in Redis. @default 5_000 */
+  readonly redisNegativeTtlMs?: number;
+  /** Options of the memory layer (see {@link createCachedTenantStore}). @default {} */
+  readonly memory?: Omit<CachedTenantStoreOptions, 'onError' | 'subscribe'>;
+  /** Receives Redis and store failures that were handled instead of thrown. @default undefined */
+  readonly onError?: CacheErrorListener;
+}
+
+/** Counters of a {@link LayeredTenantStore}, per layer. */
+export interface LayeredTenantStoreStats {
+  /** The memory layer (see {@link CachedTenantStoreStats}). */
+  readonly memory: CachedTenantStoreStats;
+  /** The Redis layer: lookups answered there, missed there, and Redis failures (of any command). */
+  readonly redis: { readonly hits: number; readonly misses: number; readonly errors: number };
+  /** The store behind: queries sent, and failures. */
+  readonly store: { readonly loads: number; readonly errors: number };
+  /** Invalidations published, and received from other instances. */
+  readonly pubsub: { readonly published: number; readonly received: number };
+  /** Full flushes of the memory layer after the subscriber reconnected. */
+  readonly flushes: number;
+}
+
+/** A TenantStore cached in memory and in Redis: see {@link createLayeredTenantStore}. */
+export interface LayeredTenantStore extends Omit<CachedTenantStore, 'stats' | 'close'> {
+  /** Resolves once the subscriber listens to the invalidation channel; rejects if it could not subscribe. */
+  ready(): Promise<void>;
+  /** Counters per layer. */
+  stats(): LayeredTenantStoreStats;
+  /** Stops listening (change feed, channel); leaves both Redis clients open: they are yours. */
+  close(): Promise<void>;
+}
+
+const NONE = '-';
+
+interface Message {
+  readonly o: string;
+  readonly id: string;
+  readonly d: readonly string[];
+}
+
+function parseMessage(raw: string): Message | undefined {
+  try {
+    const m = JSON.parse(raw) as Partial<Message> | null;
+    if (typeof m !== 'object' || m === null || typeof m.o !== 'string' || typeof m.id !== 'string' || !Array.isArray(m.d)) return undefined;
+    return m.d.every((d) => typeof d === 'string') ? (m as Message) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function ttl(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`[@tenant/cache] ${name} must be a positive integer of milliseconds`);
+  return value;
+}
+
+/**
+ * A TenantStore in three layers: this process's memory
+ * ({@link createCachedTenantStore}), then Redis (shared by every instance),
+ * then any TenantStore. Every change (a write through any instance, or an
+ * event of the store's change feed) deletes the Redis copy and is published
+ * on a Redis channel, so every instance drops its memory copy. After the
+ * subscriber reconnects, the memory layer is flushed, since messages may
+ * have been lost meanwhile.
+ *
+ * Failure behaviour: Redis errors are reported through `onError` and the
+ * lookup falls through to the store; a store failure serves the memory copy
+ * (stale-if-error) or the Redis copy, and rejects with `store_unavailable`
+ * only for a tenant cached nowhere. A write that succeeded in the store
+ * resolves even when Redis is down; its invalidation is retried once the
+ * subscriber is back.
+ *
+ * Known window: an instance that read the store just before another
+ * instance's write may put the old config into Redis after that write's
+ * invalidation; `redisTtlMs` bounds how long it can be served.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createLayeredTenantStore } from '@tenant/cache';
+ *
+ * const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+ * const store = createLayeredTenantStore(sqlStore, {
+ *   redis: new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+ *   subscriber: new Redis(url),
+ *   memory: { ttlMs: 30_000 },
+ * });
+ * await store.ready();
+ * await store.warm({ tenants: 'active' });
+ * ```
+ */
+export function createLayeredTenantStore(source: TenantStore, options: LayeredTenantStoreOptions): LayeredTenantStore {
+  if (typeof source !== 'object' || source === null || typeof source.get !== 'function') {
+    throw new TypeError('[@tenant/cache] createLayeredTenantStore needs a TenantStore');
+  }
+  const { redis, subscriber, onError } = options;
+  if (typeof redis?.get !== 'function' || typeof subscriber?.subscribe !== 'function') {
+    throw new TypeError('[@tenant/cache] createLayeredTenantStore needs two ioredis clients: redis and subscriber');
+  }
+  const prefix = checkPrefix(options.prefix ?? 'tenant:', 'createLayeredTenantStore');
+  const channel = options.channel ?? `${prefix}invalidate`;
+  const redisTtlMs = ttl(options.redisTtlMs, 'redisTtlMs', 300_000);
+  const redisNegativeTtlMs = ttl(options.redisNegativeTtlMs, 'redisNegativeTtlMs', 5_000);
+  const instance = randomBytes(8).toString('hex');
+  const idKey = (id: string) => `${prefix}id:${escapeKeyPart(id)}`;
+  const domainKey = (host: string) => `${prefix}domain:${escapeKeyPart(host)}`;
+
+  const counts = { redisHits: 0, redisMisses: 0, redisErrors: 0, storeLoads: 0, storeErrors: 0, published: 0, received: 0, flushes: 0 };
+  const redisFailed = (operation: string, error: unknown, tenantId?: string) => {
+    counts.redisErrors += 1;
+    report(onError, { operation, error, tenantId });
+  };
+
+  // Reads Redis; `undefined` when Redis failed (reported), null on a miss.
+  const redisGet = async (key: string): Promise<string | null | undefined> => {
+    try {
+      const raw = await redis.get(key);
+      if (raw === null) counts.redisMisses += 1;
+      else counts.redisHits += 1;
+      return raw;
+    } catch (error) {
+      redisFailed('redis.get', error);
+      return undefined;
+    }
+  };
+  const redisPut = (key: string, value: string, ms: number) => {
+    redis.set(key, value, 'PX', ms).catch((error: unknown) => redisFailed('redis.set', error));
+  };
+  const fromStore = async <T>(load: () => Promise<T>): Promise<T> => {
+    counts.storeLoads += 1;
+    try {
+      return await load();
+    } catch (error) {
+      counts.storeErrors += 1;
+      throw error;
+    }
+  };
+  const putTenant = (id: string, tenant: TenantConfig | undefined) => {
+    if (tenant === undefined) redisPut(idKey(id), NONE, redisNegativeTtlMs);
+    else redisPut(idKey(id), JSON.stringify(tenant), redisTtlMs);
+  };
+  const parseTenant = (raw: string, id: string): TenantConfig | undefined | null => {
+    if (raw === NONE) return undefined;
+    try {
+      const tenant = JSON.parse(raw) as TenantConfig;
+      if (tenant?.id === id) return deepFreeze(tenant);
+    } catch {
+      // Not ours, or damaged: read through.
+    }
+    return null;
+  };
+
+  // The Redis layer, as a TenantStore in front of the source.
+  const viaRedis: TenantStore = {
+    async get(id) {
+      const raw = await redisGet(idKey(id));
+      if (typeof raw === 'string') {
+        const tenant = parseTenant(raw, id);
+        if (tenant !== null) return tenant;
+      }
+      const tenant = await fromStore(() => source.get(id));
+      if (raw !== undefined) putTenant(id, tenant);
+      return tenant;
+    },
+    async getByDomain(host) {
+      const raw = await redisGet(domainKey(host));
+      if (raw === NONE) return undefined;
+      if (typeof raw === 'string') {
+        const tenant = await viaRedis.get(raw);
+        if (tenant?.domains.includes(host)) return tenant;
+      }
+      const tenant = await fromStore(() => source.getByDomain(host));
+      if (raw !== undefined) {
+        if (tenant === undefined) redisPut(domainKey(host), NONE, redisNegativeTtlMs);
+        else {
+          redisPut(domainKey(host), tenant.id, redisTtlMs);
+          putTenant(tenant.id, tenant);
+        }
+      }
+      return tenant;
+    },
+    list: (query) => source.list(query),
+    create: (input) => source.create(input),
+    update: (id, patch, writeOptions) => source.update(id, patch, writeOptions),
+    delete: (id, writeOptions) => source.delete(id, writeOptions),
+    restore: (id, writeOptions) => source.restore(id, writeOptions),
+    subscribe: (listener) => source.subscribe(listener),
+  };
+
+  const memory = createCachedTenantStore(viaRedis, { ...options.memory, ...(onError === undefined ? {} : { onError }) });
+
+  // Invalidations not yet carried to Redis (Redis was down): retried after a reconnect.
+  const pending = new Map<string, Invalidation>();
+
+  const spread = async (invalidation: Invalidation): Promise<void> => {
+    const { id, domains } = invalidation;
+    try {
+      // One key per command: the keys may sit in different Redis Cluster slots.
+      await Promise.all([redis.del(idKey(id)), ...domains.map((domain) => redis.del(domainKey(domain)))]);
+      const message: Message = { o: instance, id, d: domains };
+      await redis.publish(channel, JSON.stringify(message));
+      counts.published += 1;
+      pending.delete(id);
+    } catch (error) {
+      redisFailed('invalidate', error, id);
+      const earlier = pending.get(id);
+      pending.set(id, earlier === undefined ? invalidation : { id, domains: [...new Set([...earlier.domains, ...domains])] });
+    }
+    // Anything reloaded from Redis before the delete landed is dropped again.
+    memory.invalidate(id, domains);
+  };
+  const stopSpreading = memory.onInvalidate(spread);
+
+  const onMessage = (from: string, raw: string) => {
+    if (from !== channel) return;
+    const message = parseMessage(raw);
+    if (message === undefined || message.o === instance) return;
+    counts.received += 1;
+    memory.invalidate(message.id, message.d.map((d) => normalizeHost(d) ?? d));
+  };
+  let disconnected = false;
+  const onClose = () => {
+    disconnected = true;
+  };
+  const onReady = () => {
+    if (!disconnected) return;
+    disconnected = false;
+    counts.flushes += 1;
+    memory.clear();
+    for (const invalidation of [...pending.values()]) void spread(invalidation);
+  };
+  subscriber.on('message', onMessage);
+  subscriber.on('close', onClose);
+  subscriber.on('ready', onReady);
+  const subscribed = subscriber.subscribe(channel).then(() => undefined);
+  subscribed.catch((error: unknown) => redisFailed('subscribe', error));
+
+  const { stats: _stats, close: closeMemory, ...rest } = memory;
+  return {
+    ...rest,
+    ready: () => subscribed,
+    stats() {
+      return {
+        memory: memory.stats(),
+        redis: { hits: counts.redisHits, misses: counts.redisMisses, errors: counts.redisErrors },
+        store: { loads: counts.storeLoads, errors: counts.storeErrors },
+        pubsub: { published: counts.published, received: counts.received },
+        flushes: counts.flushes,
+      };
+    },
+    async close() {
+      closeMemory();
+      stopSpreading();
+      subscriber.off('message', onMessage);
+      subscriber.off('close', onClose);
+      subscriber.off('ready', onReady);
+      try {
+        await subscriber.unsubscribe(channel);
+      } catch (error) {
+        redisFailed('unsubscribe', error);
+      }
+    },
+  };
+}

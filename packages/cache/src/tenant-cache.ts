@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { requireTenant, TenantError } from '@tenant/core';
+import { checkKey, checkPrefix, checkTtl, escapeKeyPart } from './keys.js';
+import { call, report, SingleFlight } from './single-flight.js';
+import type { CacheBackend, CacheErrorListener, CacheSetOptions, ScopedCache, TenantCache } from './types.js';
+
+/** Options of {@link createTenantCache} and {@link createGlobalCache}. */
+export interface TenantCacheOptions {
+  /** Where entries live: {@link createMemoryBackend} or {@link createRedisBackend}. */
+  readonly backend: CacheBackend;
+  /** Put before every key, to share a backend between applications. @default 'tc:' */
+  readonly prefix?: string;
+  /** The TTL of entries written without one. Set it on Redis, where cleared generations expire only by TTL. @default undefined (no expiry) */
+  readonly defaultTtlMs?: number;
+  /** Receives backend errors that were served from a fallback instead of thrown. @default undefined */
+  readonly onError?: CacheErrorListener;
+}
+
+// Key layout (every variable part escaped by escapeKeyPart, so no `:`, `{`, `}`):
+//   <prefix>n:{<tenant>}                  the tenant's current generation token
+//   <prefix>t:{<tenant>}:<gen>:<key>      a tenant entry
+//   <prefix>n:g  /  <prefix>g:<gen>:<key> the global namespace
+// `{<tenant>}` is a Redis Cluster hash tag: one tenant's keys share a slot.
+interface Namespace {
+  readonly tenantId: string | undefined;
+  readonly generationKey: string;
+  readonly entryPrefix: string;
+}
+
+const newGeneration = (): string => randomBytes(9).toString('base64url');
+
+function resolveOptions(options: TenantCacheOptions, fn: string) {
+  if (typeof options !== 'object' || options === null || typeof options.backend?.get !== 'function') {
+    throw new TypeError(`[@tenant/cache] ${fn} needs a backend (createMemoryBackend() or createRedisBackend(redis))`);
+  }
+  return {
+    backend: options.backend,
+    prefix: checkPrefix(options.prefix ?? 'tc:', fn),
+    defaultTtlMs: checkTtl(options.defaultTtlMs, 'defaultTtlMs'),
+    onError: options.onError,
+    flights: new SingleFlight<unknown>(),
+    generations: new SingleFlight<string>(),
+  };
+}
+
+type Resolved = ReturnType<typeof resolveOptions>;
+
+function checkTenantId(tenantId: unknown): string {
+  if (typeof tenantId !== 'string' || tenantId.length === 0) {
+    throw new TenantError('tenant_invalid', '[@tenant/cache] A tenant id must be a non-empty string');
+  }
+  return tenantId;
+}
+
+function tenantNamespace(prefix: string, tenantId: string): Namespace {
+  const tag = `{${escapeKeyPart(tenantId)}}`;
+  return { tenantId, generationKey: `${prefix}n:${tag}`, entryPrefix: `${prefix}t:${tag}:` };
+}
+
+/**
+ * Builds the operations of one namespace. `namespace` is called once per
+ * operation, so a context-bound cache follows the current tenant.
+ */
+function createScope(config: Resolved, namespace: () => Namespace): ScopedCache {
+  const { backend, defaultTtlMs, onError, flights, generations } = config;
+  const fail = (operation: string, ns: Namespace, error: unknown) => report(onError, { operation, error, tenantId: ns.tenantId });
+
+  // The generation token; a missing one (never cleared, or evicted) is
+  // replaced by a fresh token, so an evicted generation never revives old entries.
+  const generation = async (ns: Namespace): Promise<string> => {
+    const current = await backend.get(ns.generationKey);
+    if (typeof current === 'string') return current;
+    return generations.run(ns.generationKey, async () => {
+      await backend.set(ns.generationKey, newGeneration());
+      // Read back: when two processes create one at once, both use the last written.
+      const created = await backend.get(ns.generationKey);
+      if (typeof created !== 'string') throw new Error('[@tenant/cache] The backend lost a generation key just written');
+      return created;
+    });
+  };
+  const entryKey = async (ns: Namespace, key: string) => `${ns.entryPrefix}${await generation(ns)}:${escapeKeyPart(key)}`;
+  const ttlOf = (options: CacheSetOptions | undefined) => checkTtl(options?.ttlMs, 'ttlMs') ?? defaultTtlMs;
+
+  const scope: ScopedCache = {
+    async get<T>(key: string) {
+      checkKey(key);
+      const ns = namespace();
+      try {
+        return (await backend.get(await entryKey(ns, key))) as T | undefined;
+      } catch (error) {
+        fail('get', ns, error);
+        return undefined;
+      }
+    },
+    async set(key, value, options) {
+      checkKey(key);
+      if (value === undefined) throw new TypeError('[@tenant/cache] A cache value can not be undefined');
+      const ttlMs = ttlOf(options);
+      const ns = namespace();
+      try {
+        await backend.set(await entryKey(ns, key), value, ttlMs);
+        return true;
+      } catch (error) {
+        fail('set', ns, error);
+        return false;
+      }
+    },
+    async delete(key) {
+      checkKey(key);
+      const ns = namespace();
+      return backend.delete(await entryKey(ns, key));
+    },
+    async has(key) {
+      checkKey(key);
+      const ns = namespace();
+      try {
+        return await backend.has(await entryKey(ns, key));
+      } catch (error) {
+        fail('has', ns, error);
+        return false;
+      }
+    },
+    async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: CacheSetOptions) {
+      checkKey(key);
+      if (typeof load !== 'function') throw new TypeError('[@tenant/cache] getOrSet needs a loader function');
+      const ttlMs = ttlOf(options);
+      const ns = namespace();
+      let full: string | undefined;
+      try {
+        full = await entryKey(ns, key);
+        const cached = await backend.get(full);
+        if (cached !== undefined) return cached as T;
+      } catch (error) {
+        fail('getOrSet', ns, error);
+      }
+      // Without a generation (backend down) the key is unknown: load unshared, store nothing.
+      if (full === undefined) return load();
+      const entry = full;
+      return flights.run(entry, async () => {
+        const value = await call(load);
+        if (value !== undefined) {
+          try {
+            await backend.set(entry, value, ttlMs);
+          } catch (error) {
+            fail('getOrSet', ns, error);
+          }
+        }
+        return value;
+      }) as Promise<T>;
+    },
+    async increment(key, by = 1, options) {
+      checkKey(key);
+      if (!Number.isSafeInteger(by)) throw new RangeError('[@tenant/cache] increment: by must be an integer');
+      const ttlMs = ttlOf(options);
+      const ns = namespace();
+      return backend.increment(await entryKey(ns, key), by, ttlMs);
+    },
+    async clear() {
+      const ns = namespace();
+      await backend.set(ns.generationKey, newGeneration());
+    },
+  };
+  return scope;
+}
+
+/**
+ * Creates a tenant-scoped cache: every entry belongs to one tenant, keyed by
+ * its immutable id. Methods act for the tenant of the current context
+ * (`runWithTenant`, or a request admitted by an adapter) and reject with a
+ * `tenant_context_missing` TenantError outside one; `forTenant(id)` names the
+ * tenant explicitly. See {@link ScopedCache} for failure behaviour.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryBackend, createTenantCache } from '@tenant/cache';
+ *
+ * const cache = createTenantCache({ backend: createMemoryBackend(), defaultTtlMs: 60_000 });
+ *
+ * // inside a request of tenant acme:
+ * const report = await cache.getOrSet('report:2024', () => buildReport());
+ *
+ * // elsewhere, explicitly:
+ * await cache.forTenant('acme').clear();
+ * ```
+ */
+export function createTenantCache(options: TenantCacheOptions): TenantCache {
+  const config = resolveOptions(options, 'createTenantCache');
+  const current = createScope(config, () => tenantNamespace(config.prefix, requireTenant().id));
+  return {
+    ...current,
+    forTenant(tenantId) {
+      const ns = tenantNamespace(config.prefix, checkTenantId(tenantId));
+      return createScope(config, () => ns);
+    },
+  };
+}
+
+/**
+ * Creates the explicitly global cache, for data shared by every tenant
+ * (plans, feature catalogues). Its keys never meet a tenant's, even on the
+ * same backend and prefix.
+ *
+ * @example
+ * ```ts
+ * import { createGlobalCache, createMemoryBackend } from '@tenant/cache';
+ *
+ * const shared = createGlobalCache({ backend: createMemoryBackend() });
+ * const plans = await shared.getOrSet('plans', () => loadPlans(), { ttlMs: 300_000 });
+ * ```
+ */
+export function createGlobalCache(options: TenantCacheOptions): ScopedCache {
+  const config = resolveOptions(options, 'createGlobalCache');
+  const ns: Namespace = { tenantId: undefined, generationKey: `${config.prefix}n:g`, entryPrefix: `${config.prefix}g:` };
+  return createScope(config, () => ns);
+}
