@@ -1,0 +1,176 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { QuotaCost, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
+import { toTenantRequest } from './node-http.js';
+import { createTenancy, type Tenancy, type TenancyOptions } from './pipeline.js';
+
+/**
+ * What an adapter needs to know of a finished response: its status and its
+ * headers. A `node:http` `ServerResponse` is one; an adapter whose framework
+ * keeps headers elsewhere (fastify's `reply`) passes its own view.
+ */
+export interface TenantResponseView {
+  /** The status code sent (or about to be sent). */
+  readonly statusCode: number;
+  /** A response header by name (case-insensitive). */
+  getHeader(name: string): number | string | readonly string[] | undefined;
+}
+
+/** What every adapter accepts besides the pipeline. */
+export interface AdapterExtras {
+  /**
+   * The real cost of a request, known after the response (for example the
+   * tokens a model used, read from a response header): settled against the
+   * estimate that `cost` charged up front. Return `undefined` to keep the
+   * estimate. Called once per admitted request whose tenant has a quota.
+   * Headers given to `res.writeHead(status, headers)` cannot be read back by
+   * `node:http`: set the header you read here with `setHeader` (express
+   * `res.set`, koa `ctx.set`, fastify `reply.header`).
+   * @default undefined (estimates stand)
+   */
+  readonly actualCost?: (request: TenantRequest, response: TenantResponseView) => QuotaCost | undefined;
+  /**
+   * The verified identity of the caller, read from the raw `node:http`
+   * request once authentication ran (for claim resolvers, `fromClaim`).
+   * @default undefined (no principal)
+   */
+  readonly principal?: (req: IncomingMessage) => unknown;
+  /**
+   * Take the host from `X-Forwarded-Host`. Only behind a proxy that sets it:
+   * otherwise any client can choose its tenant by host.
+   * @default false
+   */
+  readonly trustProxy?: boolean;
+}
+
+/**
+ * Options every adapter accepts: the pipeline's own options (a `store` is
+ * required), or an existing pipeline as `{ tenancy }`; plus
+ * {@link AdapterExtras}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryTenantStore, type AdapterOptions } from '@tenant/core';
+ *
+ * const options: AdapterOptions = {
+ *   store: createMemoryTenantStore({ tenants: [{ id: 'acme' }] }),
+ *   skipPaths: ['/health'],
+ *   actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-tokens-used') ?? 0) }),
+ * };
+ * ```
+ */
+export type AdapterOptions = (TenancyOptions | { readonly tenancy: Tenancy }) & AdapterExtras;
+
+const ADAPTER_KEYS = new Set(['tenancy', 'actualCost', 'principal', 'trustProxy']);
+
+/**
+ * The pipeline an adapter runs: the one given as `{ tenancy }`, or a new one
+ * built from the pipeline options. Checks the adapter's own options.
+ *
+ * @throws TypeError when the options are not an object, when `tenancy` is
+ * not a pipeline or comes with pipeline options beside it, or when
+ * `actualCost` / `principal` are not functions.
+ *
+ * @example
+ * ```ts
+ * import { tenancyFrom } from '@tenant/core';
+ *
+ * export function myAdapter(options: AdapterOptions) {
+ *   const tenancy = tenancyFrom(options);
+ *   // ...
+ * }
+ * ```
+ */
+export function tenancyFrom(options: AdapterOptions): Tenancy {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('[@tenant/core] Adapter options must be an object: { store, ... } or { tenancy }');
+  }
+  const { actualCost, principal, trustProxy } = options;
+  if (actualCost !== undefined && typeof actualCost !== 'function') throw new TypeError('[@tenant/core] actualCost must be a function');
+  if (principal !== undefined && typeof principal !== 'function') throw new TypeError('[@tenant/core] principal must be a function');
+  if (trustProxy !== undefined && typeof trustProxy !== 'boolean') throw new TypeError('[@tenant/core] trustProxy must be a boolean');
+  if ('tenancy' in options && options.tenancy !== undefined) {
+    const { tenancy } = options;
+    if (typeof tenancy !== 'object' || tenancy === null || typeof tenancy.handle !== 'function' || typeof tenancy.run !== 'function' || typeof tenancy.settle !== 'function') {
+      throw new TypeError('[@tenant/core] tenancy must be a pipeline made by createTenancy()');
+    }
+    const extra = Object.keys(options).filter((key) => !ADAPTER_KEYS.has(key));
+    if (extra.length > 0) {
+      throw new TypeError(`[@tenant/core] Give either { tenancy } or the pipeline options, not both (found ${extra.join(', ')} beside tenancy)`);
+    }
+    return tenancy;
+  }
+  return createTenancy(options as TenancyOptions);
+}
+
+/**
+ * Builds the neutral request view from the raw `node:http` request, with the
+ * adapter options' `principal` and `trustProxy`. Every adapter calls this
+ * once per request.
+ */
+export function adapterRequest(req: IncomingMessage, options: AdapterExtras): TenantRequest {
+  if (options.principal === undefined && options.trustProxy !== true) return toTenantRequest(req);
+  const principal = options.principal?.(req);
+  return toTenantRequest(req, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
+}
+
+/**
+ * Writes a rejection: status, headers (with `content-type:
+ * application/problem+json`) and the problem body as JSON, and ends the
+ * response. Does nothing when the headers were already sent (the response
+ * is committed and cannot become a problem any more).
+ *
+ * @example
+ * ```ts
+ * import { writeRejection } from '@tenant/core';
+ *
+ * const decision = await tenancy.handle(request);
+ * if (!decision.ok) return writeRejection(res, decision);
+ * ```
+ */
+export function writeRejection(res: ServerResponse, rejection: TenantRejected): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(rejection.body);
+  res.statusCode = rejection.status;
+  for (const [name, value] of Object.entries(rejection.headers)) res.setHeader(name, value);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/**
+ * After the response, settles an admitted decision's quota with the actual
+ * cost (`actualCost(request, response)`). Runs once, on `finish` or `close`
+ * of `res`, whichever comes first; never throws (a throwing `actualCost` is
+ * reported with `process.emitWarning`, and the estimate stands). Costs
+ * nothing when there is nothing to settle: no `actualCost`, no tenant, or
+ * no quota ticket.
+ *
+ * @param view Where to read the status and headers, when not from `res`
+ *   (for example fastify's `reply`). @default res
+ */
+export function settleOnFinish(
+  tenancy: Tenancy,
+  decision: TenantDecision,
+  request: TenantRequest,
+  res: ServerResponse,
+  actualCost?: AdapterOptions['actualCost'],
+  view: TenantResponseView = res,
+): void {
+  if (actualCost === undefined || !decision.ok || decision.tenant === undefined || decision.quota?.ticket === undefined) return;
+  let done = false;
+  const settle = (): void => {
+    if (done) return;
+    done = true;
+    res.off('finish', settle);
+    res.off('close', settle);
+    let actual: QuotaCost | undefined;
+    try {
+      actual = actualCost(request, view);
+    } catch (error) {
+      process.emitWarning(`[@tenant/core] actualCost threw; the estimate stands: ${error instanceof Error ? error.message : String(error)}`, 'TenantWarning');
+      return;
+    }
+    if (actual !== undefined) tenancy.settle(decision, actual).catch(() => undefined);
+  };
+  res.once('finish', settle);
+  res.once('close', settle);
+}
