@@ -106,11 +106,16 @@ export function tenancyFrom(options: AdapterOptions): Tenancy {
  * Builds the neutral request view from the raw `node:http` request, with the
  * adapter options' `principal` and `trustProxy`. Every adapter calls this
  * once per request.
+ *
+ * @param url The request target when the framework rewrote `req.url` (for
+ *   example express strips a mount path: pass `req.originalUrl`).
+ *   @default req.url
  */
-export function adapterRequest(req: IncomingMessage, options: AdapterExtras): TenantRequest {
-  if (options.principal === undefined && options.trustProxy !== true) return toTenantRequest(req);
+export function adapterRequest(req: IncomingMessage, options: AdapterExtras, url?: string): TenantRequest {
+  const target = url === undefined || url === req.url ? req : (Object.create(req, { url: { value: url } }) as IncomingMessage);
+  if (options.principal === undefined && options.trustProxy !== true) return toTenantRequest(target);
   const principal = options.principal?.(req);
-  return toTenantRequest(req, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
+  return toTenantRequest(target, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
 }
 
 /**

@@ -202,5 +202,7 @@ describe('adapter helpers over a real node:http server', () => {
     expect(adapterRequest(req, {}).host).toBe('a.test');
     expect(adapterRequest(req, { trustProxy: true }).host).toBe('b.test');
     expect(adapterRequest(req, { principal: () => ({ sub: 1 }) }).principal).toEqual({ sub: 1 });
+    const mounted = adapterRequest(req, {}, '/api/p?q=2');
+    expect([mounted.path, mounted.query, mounted.method]).toEqual(['/api/p', 'q=2', 'GET']);
   });
 });
