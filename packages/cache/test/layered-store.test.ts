@@ -1,0 +1,166 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createMemoryTenantStore, type TenantStore } from '@tenant/core';
+import { createLayeredTenantStore, createRedisBackend, createTenantCache, type CacheErrorEvent, type LayeredTenantStore } from '../src/index.js';
+import { connected, deleteKeys, eventually, fastRedis, isStoreUnavailable, observedStore, ownRedis, REDIS_URL, runPrefix, subscriberRedis } from './helpers.js';
+
+// Another process would not see this one's change feed: hide it, so that
+// only Redis pub/sub can carry the invalidation between the two instances.
+const elsewhere = (store: TenantStore): TenantStore => ({ ...store, subscribe: () => () => undefined });
+
+const opened: Redis[] = [];
+const stores: LayeredTenantStore[] = [];
+const client = async (url: string, subscriber = false) => {
+  const redis = subscriber ? subscriberRedis(url) : fastRedis(url);
+  opened.push(redis);
+  return connected(redis);
+};
+const layered = async (source: TenantStore, url: string, prefix: string, extra: { onError?: (e: CacheErrorEvent) => void } = {}) => {
+  const store = createLayeredTenantStore(source, { redis: await client(url), subscriber: await client(url, true), prefix, ...extra });
+  stores.push(store);
+  await store.ready();
+  return store;
+};
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+afterAll(() => {
+  for (const redis of opened) redis.disconnect();
+});
+
+describe('layered store on the shared Redis', () => {
+  let admin: Redis;
+  const prefix = runPrefix('layered');
+  beforeAll(async () => {
+    admin = await connected(fastRedis());
+  });
+  afterAll(async () => {
+    await deleteKeys(admin, prefix);
+    admin.disconnect();
+  });
+
+  it('carries invalidations to another instance over pub/sub', async () => {
+    const { store, inner, state } = observedStore({ tenants: [{ id: 'acme', plan: 'free', domains: ['acme.example.com'] }] });
+    const p = `${prefix}a:`;
+    const a = await layered(store, REDIS_URL, p);
+    const b = await layered(elsewhere(store), REDIS_URL, p);
+    expect((await a.get('acme'))?.plan).toBe('free');
+    expect(state.gets).toBe(1);
+    expect((await b.get('acme'))?.plan).toBe('free'); // from Redis
+    expect(state.gets).toBe(1);
+    expect(await b.getByDomain('new.example.com')).toBeUndefined();
+    expect(b.stats().redis.hits).toBe(1);
+
+    await a.update('acme', { plan: 'pro', domains: ['new.example.com'] });
+    await eventually(() => b.peek('acme') === undefined);
+    expect((await b.get('acme'))?.plan).toBe('pro');
+    expect((await b.getByDomain('new.example.com'))?.id).toBe('acme');
+    expect(await b.getByDomain('acme.example.com')).toBeUndefined();
+    expect(b.stats().pubsub.received).toBeGreaterThanOrEqual(1);
+    expect(a.stats().pubsub.published).toBe(1);
+
+    // A write made elsewhere and seen only by A's change feed reaches B too.
+    await inner.update('acme', { plan: 'team' });
+    await eventually(() => b.peek('acme') === undefined);
+    expect((await b.get('acme'))?.plan).toBe('team');
+  });
+
+  it('reports stats per layer and warms the memory layer', async () => {
+    const { store, state } = observedStore({ tenants: [{ id: 'a1' }, { id: 'a2', status: 'suspended' }] });
+    const p = `${prefix}b:`;
+    const a = await layered(store, REDIS_URL, p);
+    expect(await a.warm()).toBe(1);
+    await a.get('a1');
+    await a.get('a2');
+    await a.get('nobody');
+    await a.get('nobody');
+    const stats = a.stats();
+    expect(stats.memory).toMatchObject({ hits: 1, negativeHits: 1, misses: 2 });
+    expect(stats.redis).toMatchObject({ hits: 0, misses: 2, errors: 0 });
+    expect(stats.store).toEqual({ loads: 2, errors: 0 });
+    expect(state.gets).toBe(2);
+    await eventually(async () => (await admin.get(`${p}id:nobody`)) === '-');
+  });
+});
+
+describe('with a Redis of our own that goes down', () => {
+  let server: Awaited<ReturnType<typeof ownRedis>>;
+  beforeAll(async () => {
+    server = await ownRedis();
+  });
+  afterAll(async () => {
+    await server.dispose();
+  });
+
+  it('keeps serving from memory, reports errors instead of throwing, and flushes after a reconnect', async () => {
+    const errors: CacheErrorEvent[] = [];
+    const onError = (e: CacheErrorEvent) => errors.push(e);
+    const { store, inner, state } = observedStore({ tenants: [{ id: 'acme', plan: 'free' }, { id: 'beta' }, { id: 'gamma' }] });
+    const p = runPrefix('outage');
+    const a = await layered(store, server.url, p, { onError });
+    const b = await layered(elsewhere(store), server.url, p, { onError });
+    await a.get('acme');
+    await b.get('acme');
+
+    await server.stop();
+    // Memory still serves; an uncached tenant falls through Redis to the store.
+    expect((await b.get('acme'))?.plan).toBe('free');
+    expect((await b.get('beta'))?.id).toBe('beta');
+    expect(errors.some((e) => e.operation === 'redis.get')).toBe(true);
+    expect(b.stats().redis.errors).toBeGreaterThan(0);
+
+    // A write still succeeds; its invalidation can not reach Redis yet.
+    await a.update('acme', { plan: 'pro' });
+    expect((await a.get('acme'))?.plan).toBe('pro');
+    expect(errors.some((e) => e.operation === 'invalidate' && e.tenantId === 'acme')).toBe(true);
+    expect((await b.get('acme'))?.plan).toBe('free'); // B could not be told
+
+    // Store down too: cached tenants are served, unseen ones get 503.
+    state.down = true;
+    expect((await b.get('acme'))?.id).toBe('acme');
+    await expect(b.get('gamma')).rejects.toSatisfy(isStoreUnavailable);
+    state.down = false;
+
+    await server.start();
+    await eventually(() => b.stats().flushes >= 1, 10_000);
+    expect((await b.get('acme'))?.plan).toBe('pro');
+    // A replays the invalidation it could not send.
+    await eventually(() => a.stats().pubsub.published >= 1, 10_000);
+
+    // And pub/sub works again after the reconnect.
+    await inner.update('acme', { plan: 'team' });
+    await eventually(async () => (await b.get('acme'))?.plan === 'team');
+  });
+
+  it('tenant cache: reads fall back and report, writes without a fallback throw', async () => {
+    const redis = await client(server.url);
+    const errors: CacheErrorEvent[] = [];
+    const cache = createTenantCache({ backend: createRedisBackend(redis), prefix: runPrefix('down'), onError: (e) => errors.push(e) }).forTenant('acme');
+    await cache.set('k', 'v');
+    await server.stop();
+    try {
+      expect(await cache.get('k')).toBeUndefined();
+      expect(await cache.has('k')).toBe(false);
+      expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded');
+      expect(await cache.set('k', 'v2')).toBe(false);
+      await expect(cache.delete('k')).rejects.toThrow();
+      await expect(cache.increment('n')).rejects.toThrow();
+      await expect(cache.clear()).rejects.toThrow();
+      expect(errors.map((e) => e.operation)).toEqual(['get', 'has', 'getOrSet', 'set']);
+      expect(errors.every((e) => e.tenantId === 'acme')).toBe(true);
+    } finally {
+      await server.start();
+    }
+    await connected(redis);
+    // The restarted server is empty: the cache works again from scratch.
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.set('k', 'v3')).toBe(true);
+    expect(await cache.get('k')).toBe('v3');
+  });
+});
+
+it('rejects bad options', () => {
+  const store = createMemoryTenantStore();
+  expect(() => createLayeredTenantStore(store, {} as never)).toThrow(TypeError);
+});
