@@ -1,20 +1,79 @@
 /**
- * Multi-tenancy middleware for Express 4 and 5, on the @tenant/core pipeline.
+ * Multi-tenancy middleware for Express 4 and 5, on the `@tenant/core`
+ * pipeline: resolves the tenant of each request, refuses what the pipeline
+ * refuses (problem+json), and runs the rest of the request in the tenant's
+ * context so that `currentTenant()` works everywhere below.
  *
  * @packageDocumentation
  */
-import type { TenantConfig } from '@tenant/interfaces';
+import type { RequestHandler } from 'express';
+import { adapterRequest, settleOnFinish, tenancyFrom, writeRejection, type AdapterOptions } from '@tenant/core';
+import type { TenantAdmitted, TenantBypassed, TenantConfig } from '@tenant/interfaces';
+
+export type { AdapterOptions } from '@tenant/core';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The tenant of this request, set by `tenancy()`; `undefined` when the
+       * request passed without one (a skipped path, a central host, or no
+       * tenant where none is required).
+       */
+      tenant?: TenantConfig | undefined;
+      /** The pipeline's decision for this request, set by `tenancy()` (headers, quota, bypass reason). */
+      tenantDecision?: TenantAdmitted | TenantBypassed | undefined;
+    }
+  }
+}
 
 /**
- * Replace this example export with the package's API.
+ * The tenancy middleware for Express 4 and 5.
+ *
+ * For each request it builds the neutral request view (from
+ * `req.originalUrl`, so mounting under a path does not change what
+ * `skipPaths` see), runs the pipeline, and then:
+ * - on admission, sets `req.tenant` and `req.tenantDecision`, adds the
+ *   decision's headers (`RateLimit`, `RateLimit-Policy`), and calls `next()`
+ *   inside the tenant context: route handlers, awaits, timers, stream and
+ *   database callbacks below it see `currentTenant()`;
+ * - on rejection, writes the status, headers and `application/problem+json`
+ *   body, and does not call `next()`.
+ *
+ * After the response, `options.actualCost` (if given) settles the real cost
+ * against the estimate.
+ *
+ * @throws TypeError at setup, when the options make no sense (see `tenancyFrom`).
  *
  * @example
  * ```ts
- * import { describeTenant } from '@tenant/express';
+ * import express from 'express';
+ * import { createMemoryTenantStore, requireTenant } from '@tenant/core';
+ * import { tenancy } from '@tenant/express';
  *
- * describeTenant(tenant); // 'acme (active)'
+ * const app = express();
+ * app.use(tenancy({ store: createMemoryTenantStore({ tenants: [{ id: 'acme' }] }), skipPaths: ['/health'] }));
+ * app.get('/health', (_req, res) => res.send('ok'));
+ * app.get('/whoami', (req, res) => res.json({ id: req.tenant?.id, same: requireTenant().id }));
+ * app.listen(3000);
  * ```
  */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
+export function tenancy(options: AdapterOptions): RequestHandler {
+  const pipeline = tenancyFrom(options);
+  const { actualCost } = options;
+  return (req, res, next) => {
+    const request = adapterRequest(req, options, req.originalUrl);
+    pipeline.handle(request).then((decision) => {
+      if (!decision.ok) {
+        writeRejection(res, decision);
+        return;
+      }
+      req.tenant = decision.tenant;
+      req.tenantDecision = decision;
+      for (const name in decision.headers) res.setHeader(name, decision.headers[name] as string);
+      settleOnFinish(pipeline, decision, request, res, actualCost);
+      pipeline.run(decision, next);
+    }, next);
+  };
 }

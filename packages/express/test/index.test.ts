@@ -1,10 +1,186 @@
-import { describe, expect, it } from 'vitest';
-import type { TenantConfig } from '@tenant/interfaces';
-import { describeTenant } from '../src/index.js';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import express from 'express';
+import express4 from 'express4';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryTenantStore, createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { tenancy } from '../src/index.js';
 
-describe('describeTenant', () => {
-  it('names the tenant and its status', () => {
-    const tenant = { id: 'acme', status: 'suspended' } as TenantConfig;
-    expect(describeTenant(tenant)).toBe('acme (suspended)');
+const majors = [
+  ['express 5', express],
+  ['express 4', express4],
+] as const;
+
+const store = () =>
+  createMemoryTenantStore({
+    tenants: [
+      { id: 'acme', quota: { requests: { limit: 100, windowMs: 60_000 }, tokens: { limit: 100, windowMs: 60_000 } } },
+      { id: 'globex' },
+      { id: 'initech', status: 'suspended' },
+    ],
+  });
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+  server = undefined;
+});
+
+async function listen(app: (req: never, res: never) => void): Promise<string> {
+  server = (app as unknown as { listen(port: number, host: string): Server }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const get = (url: string, tenant?: string) => fetch(url, { headers: tenant ? { 'x-tenant-id': tenant } : {} });
+
+describe.each(majors)('%s', (_name, createApp) => {
+  const app = (options: AdapterOptions) => {
+    const a = createApp();
+    a.use(tenancy(options));
+    return a;
+  };
+
+  it('exposes the tenant and keeps the context across await, timers and streams', async () => {
+    const a = app({ store: store() });
+    a.get('/ctx', async (req, res) => {
+      const seen: (string | undefined)[] = [currentTenantId()];
+      await sleep(2);
+      seen.push(currentTenantId());
+      await new Promise<void>((resolve) => setTimeout(() => (seen.push(currentTenantId()), resolve()), 1));
+      await new Promise<void>((resolve) => {
+        Readable.from(['a', 'b']).on('data', () => seen.push(currentTenantId())).on('end', resolve);
+      });
+      res.json({ tenant: req.tenant?.id, source: req.tenantDecision?.ok ? (req.tenantDecision as { source?: string }).source : undefined, seen });
+    });
+    const base = await listen(a);
+    const res = await get(`${base}/ctx`, 'globex');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ tenant: 'globex', source: 'header', seen: ['globex', 'globex', 'globex', 'globex', 'globex'] });
+  });
+
+  it('keeps concurrent tenants apart', async () => {
+    const a = app({ store: store() });
+    a.get('/slow/:ms', async (req, res) => {
+      await sleep(Number(req.params['ms']));
+      res.json({ header: req.get('x-tenant-id'), current: currentTenantId() });
+    });
+    const base = await listen(a);
+    const calls = Array.from({ length: 12 }, (_, i) => [i % 2 === 0 ? 'acme' : 'globex', 12 - i] as const);
+    const answers = await Promise.all(calls.map(async ([tenant, ms]) => (await get(`${base}/slow/${ms}`, tenant)).json()));
+    for (const answer of answers as { header: string; current: string }[]) expect(answer.current).toBe(answer.header);
+  });
+
+  it('refuses with problem+json and never reaches the route', async () => {
+    let reached = 0;
+    const a = app({ store: store() });
+    a.get('/x', (_req, res) => {
+      reached += 1;
+      res.send('no');
+    });
+    const base = await listen(a);
+    const cases = [
+      ['initech', 403, 'tenant_suspended'],
+      ['nobody', 404, 'tenant_not_found'],
+      ['Bad Id!', 400, 'tenant_invalid'],
+      [undefined, 400, 'tenant_missing'],
+    ] as const;
+    for (const [tenant, status, code] of cases) {
+      const res = await get(`${base}/x`, tenant);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ status, code });
+    }
+    expect(reached).toBe(0);
+  });
+
+  it('lets skipped paths through with no tenant, even when mounted under a path', async () => {
+    const outer = createApp();
+    const inner = createApp.Router();
+    inner.use(tenancy({ store: store(), skipPaths: ['/api/health'] }));
+    inner.get('/health', (req, res) => {
+      res.json({ tenant: req.tenant ?? null, current: currentTenantId() ?? null });
+    });
+    inner.get('/whoami', (req, res) => {
+      res.json({ tenant: req.tenant?.id });
+    });
+    outer.use('/api', inner);
+    const base = await listen(outer);
+    const health = await get(`${base}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ tenant: null, current: null });
+    expect(await (await get(`${base}/api/whoami`, 'acme')).json()).toEqual({ tenant: 'acme' });
+    expect((await get(`${base}/api/whoami`)).status).toBe(400);
+  });
+
+  it('adds rate-limit headers, and answers 429 when the quota is used up', async () => {
+    const a = app({ store: store(), cost: () => ({ requests: 1, tokens: 60 }) });
+    a.get('/x', (_req, res) => {
+      res.send('ok');
+    });
+    const base = await listen(a);
+    const first = await get(`${base}/x`, 'acme');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit')).toMatch(/remaining=|r=/);
+    const second = await get(`${base}/x`, 'acme');
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).not.toBeNull();
+    expect(await second.json()).toMatchObject({ code: 'quota_exceeded' });
+  });
+
+  it('settles the actual cost read from the response', async () => {
+    const settled: SettleEvent[] = [];
+    const a = app({
+      store: store(),
+      cost: () => ({ tokens: 50 }),
+      hooks: { onSettle: (event) => void settled.push(event) },
+      actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-actual-tokens') ?? 50) }),
+    });
+    a.get('/x', (_req, res) => {
+      res.set('x-actual-tokens', '10').send('ok');
+    });
+    const base = await listen(a);
+    for (const expected of [200, 200, 200]) {
+      const res = await get(`${base}/x`, 'acme');
+      await res.text();
+      expect(res.status).toBe(expected);
+    }
+    await expect.poll(() => settled.length).toBe(3);
+    expect(settled.map((event) => event.actual.tokens)).toEqual([10, 10, 10]);
+  });
+
+  it('routes route errors to the express error handler, still in the tenant context', async () => {
+    const a = app({ tenancy: createTenancy({ store: store() }) });
+    a.get('/throw', async () => {
+      await sleep(1);
+      throw new Error('route failed');
+    });
+    a.get('/throw-sync', () => {
+      throw new Error('route failed');
+    });
+    a.use((error: Error, _req: unknown, res: { status(n: number): { json(v: unknown): void } }, next: (e: unknown) => void) => {
+      void next;
+      res.status(500).json({ message: error.message, current: currentTenantId() });
+    });
+    const base = await listen(a);
+    const sync = await get(`${base}/throw-sync`, 'acme');
+    expect(sync.status).toBe(500);
+    expect(await sync.json()).toEqual({ message: 'route failed', current: 'acme' });
+    if (createApp === express) {
+      // only express 5 forwards rejected promises of handlers
+      const asyncError = await get(`${base}/throw`, 'acme');
+      expect(await asyncError.json()).toEqual({ message: 'route failed', current: 'acme' });
+    }
+  });
+});
+
+describe('tenancy() setup', () => {
+  it('refuses nonsense options with a TypeError', () => {
+    expect(() => tenancy({} as never)).toThrow(TypeError);
+    expect(() => tenancy({ store: store(), actualCost: 'x' } as never)).toThrow(/actualCost/);
   });
 });
