@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'cache', include: ['test/**/*.test.ts'] },
+  test: { name: 'cache', include: ['test/**/*.test.ts'], benchmark: { include: ['bench/**/*.bench.ts'] } },
 });

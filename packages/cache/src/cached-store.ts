@@ -240,7 +240,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
 
   const cached: CachedTenantStore = {
     get(id) {
-      if (typeof id !== 'string') return store.get(id);
+      if (typeof id !== 'string') return RESOLVED_UNDEFINED;
       const e = byId.get(id);
       if (e !== undefined && e.freshUntil > clock.now()) {
         if (e.value === undefined) negativeHits += 1;

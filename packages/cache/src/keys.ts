@@ -9,13 +9,23 @@
 // surrogate would become U+FFFD on its way to Redis and collide.
 
 const SAFE = /^[A-Za-z0-9_.-]*$/;
-const UNSAFE = /[^A-Za-z0-9_.-]/g;
+const HEX = '0123456789abcdef';
 
-const escapeUnit = (unit: string): string => `%${unit.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const isSafe = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
 
 /** Escapes one key part (see the comment at the top of this file). */
 export function escapeKeyPart(part: string): string {
-  return SAFE.test(part) ? part : part.replace(UNSAFE, escapeUnit);
+  if (SAFE.test(part)) return part;
+  // A plain loop: several times faster than replace() with a callback, on the hot path of every cache call.
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < part.length; i += 1) {
+    const c = part.charCodeAt(i);
+    if (isSafe(c)) continue;
+    out += `${part.slice(from, i)}%${HEX[c >> 12]}${HEX[(c >> 8) & 15]}${HEX[(c >> 4) & 15]}${HEX[c & 15]}`;
+    from = i + 1;
+  }
+  return out + part.slice(from);
 }
 
 /** Throws a TypeError unless `prefix` is a string. */
