@@ -1,20 +1,19 @@
 /**
- * Exact, distributed sliding-window and fixed-window per-tenant quotas, in memory and on Redis (ioredis, Cluster-safe).
+ * Exact, distributed sliding-window and fixed-window per-tenant quotas, in
+ * memory and on Redis (ioredis, Cluster-safe), with a failure policy.
  *
  * @packageDocumentation
  */
-import type { TenantConfig } from '@tenant/interfaces';
-
-/**
- * Replace this example export with the package's API.
- *
- * @example
- * ```ts
- * import { describeTenant } from '@tenant/quota-sliding';
- *
- * describeTenant(tenant); // 'acme (active)'
- * ```
- */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
-}
+export { createMemorySlidingQuota } from './memory/memory-quota.js';
+export { createRedisSlidingQuota, createRedisFixedWindowQuota } from './redis/redis-quota.js';
+export type {
+  SlidingAlgorithm,
+  MemorySlidingQuotaOptions,
+  MemorySlidingQuota,
+  RedisQuotaClient,
+  FailurePolicy,
+  BackendState,
+  RedisQuotaOptions,
+  RedisSlidingQuotaOptions,
+  RedisQuota,
+} from './types.js';

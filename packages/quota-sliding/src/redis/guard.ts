@@ -1,0 +1,95 @@
+import { TenantError, type ErrorPhase } from '@tenant/core';
+import type { BackendState } from '../types.js';
+
+/** Options of {@link createGuard}. */
+export interface GuardOptions {
+  readonly timeoutMs: number;
+  readonly retryIntervalMs: number;
+  readonly report: (error: TenantError, phase: ErrorPhase, tenantId: string) => void;
+  readonly onStateChange: ((state: BackendState, error: unknown) => void) | undefined;
+}
+
+/**
+ * Bounds every Redis call by a timeout and keeps the backend's state: after
+ * a failure, calls skip Redis for `retryIntervalMs` (so a dead Redis costs
+ * nothing per request), then one call probes it, and the first answer
+ * brings the state back `up`. Every failure seen is reported once.
+ */
+export interface Guard {
+  readonly state: BackendState;
+  /** Whether to skip Redis now (down, and not this call's turn to probe). */
+  skip(): boolean;
+  /** Runs a Redis call under the timeout; never rejects: `undefined` plus a report on failure. */
+  run<T>(call: () => Promise<T>, phase: ErrorPhase, tenantId: string): Promise<{ ok: true; value: T } | { ok: false }>;
+}
+
+export function createGuard(options: GuardOptions): Guard {
+  const { timeoutMs, retryIntervalMs, report, onStateChange } = options;
+  let state: BackendState = 'up';
+  let downUntil = 0;
+
+  const change = (next: BackendState, error: unknown) => {
+    if (state === next) return;
+    state = next;
+    if (onStateChange) {
+      try {
+        onStateChange(next, error);
+      } catch {
+        // An observer must not break a request.
+      }
+    }
+  };
+
+  const withTimeout = <T>(call: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+      let pending: Promise<T>;
+      try {
+        pending = call();
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error as Error);
+        return;
+      }
+      // A late answer or error after the timeout lands here and is dropped.
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+
+  return {
+    get state() {
+      return state;
+    },
+    skip() {
+      if (state === 'up') return false;
+      const now = Date.now();
+      if (now < downUntil) return true;
+      downUntil = now + retryIntervalMs; // this call probes; the others keep skipping
+      return false;
+    },
+    async run(call, phase, tenantId) {
+      try {
+        const value = await withTimeout(call);
+        change('up', undefined);
+        return { ok: true, value };
+      } catch (cause) {
+        downUntil = Date.now() + retryIntervalMs;
+        const error = new TenantError('quota_unavailable', `[@tenant/quota-sliding] Redis could not answer the quota ${phase === 'settle' ? 'settlement' : 'check'}: ${(cause as Error)?.message ?? String(cause)}`, {
+          cause,
+          tenantId,
+        });
+        change('down', error);
+        report(error, phase, tenantId);
+        return { ok: false };
+      }
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { checkQuotaCost, createHookRunner, type QuotaCost, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
+import { createMemorySlidingQuota } from '../memory/memory-quota.js';
+import { checkLimits, isUnlimited, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
+import type { FailurePolicy, RedisQuota, RedisQuotaClient, RedisQuotaOptions, RedisSlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
+import { createGuard } from './guard.js';
+import { dimensionKey, tenantStem } from './keys.js';
+import { LOG_CHECK, LOG_SETTLE, WINDOW_CHECK, WINDOW_SETTLE } from './scripts.js';
+
+type Command = (...args: (string | number)[]) => Promise<unknown>;
+type Algorithm = SlidingAlgorithm | 'fixed';
+
+/** Script command names on the client: versioned, so two releases never share a name with different scripts. */
+const COMMANDS = {
+  windowCheck: 'tenantQuotaWindowCheckV1',
+  windowSettle: 'tenantQuotaWindowSettleV1',
+  logCheck: 'tenantQuotaLogCheckV1',
+  logSettle: 'tenantQuotaLogSettleV1',
+} as const;
+
+const FAILURE_POLICIES: readonly FailurePolicy[] = ['closed', 'open', 'fallback'];
+const VIA_FALLBACK = 'fallback';
+const CLOSED: QuotaResult = Object.freeze({ allowed: false, reason: 'backend_unavailable', retryAfterMs: undefined, dimensions: Object.freeze({}) });
+const OPEN: QuotaResult = Object.freeze({ allowed: true, degraded: 'fail_open', retryAfterMs: 0, dimensions: Object.freeze({}) });
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new RangeError(`[@tenant/quota-sliding] ${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+function command(client: RedisQuotaClient, name: string): Command {
+  const fn = (client as unknown as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') throw new TypeError(`[@tenant/quota-sliding] The Redis client did not define the ${name} command (is it an ioredis client?)`);
+  return (...args) => (fn as Command).apply(client, args);
+}
+
+const dimension = (reply: readonly unknown[], at: number, limit: TenantQuota['requests'], want: number): DimensionCheck | undefined =>
+  limit === undefined
+    ? undefined
+    : {
+        limit,
+        want,
+        wait: Number(reply[at]),
+        remainingBefore: Number(reply[at + 1]),
+        remainingAfter: Number(reply[at + 2]),
+        resetAt: Number(reply[at + 3]),
+        data: typeof reply[at + 4] === 'string' ? (reply[at + 4] as string) : Number(reply[at + 4]),
+      };
+
+function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): RedisQuota {
+  if (typeof options !== 'object' || options === null || typeof options.client?.defineCommand !== 'function') {
+    throw new TypeError('[@tenant/quota-sliding] A Redis quota needs an ioredis client: { client: new Redis(url) }');
+  }
+  const { client } = options;
+  const prefix = options.prefix ?? 'tq:';
+  if (typeof prefix !== 'string') throw new TypeError('[@tenant/quota-sliding] prefix must be a string');
+  const policy = options.onFailure ?? 'closed';
+  if (!FAILURE_POLICIES.includes(policy)) throw new TypeError(`[@tenant/quota-sliding] onFailure must be one of ${FAILURE_POLICIES.join(', ')}`);
+  const fallback = policy === 'fallback' ? (options.fallback ?? createMemorySlidingQuota()) : undefined;
+  if (fallback !== undefined && typeof fallback.consumeSync !== 'function') throw new TypeError('[@tenant/quota-sliding] fallback must be an in-process manager with consumeSync');
+  const hooks = createHookRunner(options.hooks);
+  const guard = createGuard({
+    timeoutMs: positive(options.timeoutMs, 250, 'timeoutMs'),
+    retryIntervalMs: positive(options.retryIntervalMs, 1_000, 'retryIntervalMs'),
+    report: (error, phase, tenantId) => hooks.error({ phase, error, tenantId }),
+    onStateChange: options.onStateChange,
+  });
+
+  const isLog = algorithm === 'log';
+  const kind = algorithm === 'fixed' ? 'fw' : algorithm === 'counter' ? 'sw' : 'sl';
+  const sliding = algorithm === 'counter' ? 1 : 0;
+  if (isLog) {
+    client.defineCommand(COMMANDS.logCheck, { numberOfKeys: 4, lua: LOG_CHECK });
+    client.defineCommand(COMMANDS.logSettle, { numberOfKeys: 4, lua: LOG_SETTLE });
+  } else {
+    client.defineCommand(COMMANDS.windowCheck, { numberOfKeys: 2, lua: WINDOW_CHECK });
+    client.defineCommand(COMMANDS.windowSettle, { numberOfKeys: 2, lua: WINDOW_SETTLE });
+  }
+  const check = command(client, isLog ? COMMANDS.logCheck : COMMANDS.windowCheck);
+  const settleCommand = command(client, isLog ? COMMANDS.logSettle : COMMANDS.windowSettle);
+
+  const keysOf = (tenantId: string, limits: TenantQuota): string[] => {
+    const stem = tenantStem(prefix, tenantId);
+    const r = dimensionKey(stem, kind, 'requests', limits);
+    const t = dimensionKey(stem, kind, 'tokens', limits);
+    return isLog ? [r, `${r}:m`, t, `${t}:m`] : [r, t];
+  };
+
+  const degraded = (tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult => {
+    if (fallback === undefined) return policy === 'open' ? OPEN : CLOSED;
+    const result = fallback.consumeSync(tenantId, cost, limits);
+    const { ticket } = result;
+    return ticket === undefined ? { ...result, degraded: 'fallback' } : { ...result, degraded: 'fallback', ticket: { ...ticket, data: { ...ticket.data, via: VIA_FALLBACK } } };
+  };
+
+  const consume = async (tenantId: string, cost: QuotaCost, limits: TenantQuota): Promise<QuotaResult> => {
+    if (typeof tenantId !== 'string' || tenantId === '') throw new TypeError('[@tenant/quota-sliding] tenantId must be a non-empty string');
+    checkQuotaCost(cost);
+    checkLimits(limits);
+    if (isUnlimited(limits)) return UNLIMITED;
+    if (guard.skip()) return degraded(tenantId, cost, limits);
+    const { requests: r, tokens: t } = limits;
+    const args: (string | number)[] = keysOf(tenantId, limits);
+    if (!isLog) args.push(sliding);
+    args.push(r?.limit ?? -1, r?.windowMs ?? 0, cost.requests ?? 0, t?.limit ?? -1, t?.windowMs ?? 0, cost.tokens ?? 0);
+    const answer = await guard.run(() => check(...args), 'quota', tenantId);
+    if (!answer.ok) return degraded(tenantId, cost, limits);
+    const reply = answer.value as readonly unknown[];
+    const checks: Checks = { requests: dimension(reply, 2, r, cost.requests ?? 0), tokens: dimension(reply, 7, t, cost.tokens ?? 0) };
+    return toResult(tenantId, cost, limits, Number(reply[0]), checks, Number(reply[1]) === 1);
+  };
+
+  const settle = async (ticket: QuotaTicket, actual: QuotaCost): Promise<void> => {
+    if (typeof ticket !== 'object' || ticket === null || typeof ticket.tenantId !== 'string') throw new TypeError('[@tenant/quota-sliding] settle needs the ticket of an admitted result');
+    checkQuotaCost(actual, 'actual cost');
+    if (ticket.data?.['via'] === VIA_FALLBACK) {
+      if (fallback !== undefined) await fallback.settle(ticket, actual);
+      return;
+    }
+    const args: (string | number)[] = keysOf(ticket.tenantId, ticket.limits);
+    if (!isLog) args.push(sliding);
+    let any = false;
+    for (const d of ['requests', 'tokens'] as const) {
+      const limit = ticket.limits[d];
+      const real = actual[d];
+      const delta = limit === undefined || real === undefined ? 0 : real - (ticket.cost[d] ?? 0);
+      if (delta !== 0) any = true;
+      const data = ticket.data?.[d];
+      args.push(delta === 0 ? 0 : (limit?.windowMs ?? 0), isLog ? (typeof data === 'string' ? data : '') : (ticketNumber(ticket, d) ?? -1), delta);
+    }
+    if (!any) return;
+    // A settlement Redis cannot take is reported through the hooks and dropped:
+    // it must never fail the response it follows.
+    if (guard.skip()) return;
+    await guard.run(() => settleCommand(...args), 'settle', ticket.tenantId);
+  };
+
+  return Object.freeze({
+    algorithm,
+    prefix,
+    get state() {
+      return guard.state;
+    },
+    consume,
+    settle,
+  });
+}
+
+/**
+ * Creates a sliding-window quota manager on Redis, shared by every process
+ * that uses the same Redis and prefix. Each check is one Lua script in one
+ * round trip (EVALSHA, EVAL after a NOSCRIPT), timed by Redis `TIME`; all of
+ * a tenant's keys share one `{tenant}` hash tag, so it works on Redis
+ * Cluster. Semantics are core's: requests and tokens checked together, all
+ * or nothing; a rejected request consumes nothing; `retryAfterMs` for this
+ * request's cost; limits passed per call.
+ *
+ * When Redis fails or is slower than `timeoutMs`, `onFailure` decides:
+ * `closed` (default, `reason: 'backend_unavailable'`), `open`
+ * (`degraded: 'fail_open'`) or `fallback` to an in-memory limiter
+ * (`degraded: 'fallback'`). Failures go to the hooks' `onError`; the manager
+ * recovers by itself when Redis answers again.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createTenancy, createMemoryTenantStore } from '@tenant/core';
+ * import { createRedisSlidingQuota } from '@tenant/quota-sliding';
+ *
+ * const client = new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+ * const quota = createRedisSlidingQuota({ client, onFailure: 'fallback' });
+ * const tenancy = createTenancy({ store: createMemoryTenantStore(), quota });
+ * ```
+ */
+export function createRedisSlidingQuota(options: RedisSlidingQuotaOptions): RedisQuota {
+  const algorithm = options?.algorithm ?? 'counter';
+  if (algorithm !== 'counter' && algorithm !== 'log') throw new TypeError(`[@tenant/quota-sliding] algorithm must be 'counter' or 'log', not ${String(algorithm)}`);
+  return createRedisQuota(options, algorithm);
+}
+
+/**
+ * Creates a fixed-window quota manager on Redis: core's fixed window
+ * (windows aligned to epoch multiples of their length, the same result
+ * shape), shared by many processes, with the same scripts, Cluster layout
+ * and failure policy as {@link createRedisSlidingQuota}.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createRedisFixedWindowQuota } from '@tenant/quota-sliding';
+ *
+ * const quota = createRedisFixedWindowQuota({ client: new Redis(process.env.REDIS_URL, { enableOfflineQueue: false }) });
+ * await quota.consume('acme', { requests: 1 }, { requests: { limit: 100, windowMs: 60_000 } });
+ * ```
+ */
+export function createRedisFixedWindowQuota(options: RedisQuotaOptions): RedisQuota {
+  return createRedisQuota(options, 'fixed');
+}
