@@ -1,20 +1,48 @@
 /**
- * A conformance suite for @tenant/* framework adapters, run over real HTTP.
- *
- * @packageDocumentation
- */
-import type { TenantConfig } from '@tenant/interfaces';
-
-/**
- * Replace this example export with the package's API.
+ * The conformance suite for `@tenant/*` HTTP framework adapters: given a
+ * function that starts a real HTTP server with an adapter, it runs the same
+ * cases over real HTTP (resolution and its priority, every rejection,
+ * policy, quota headers, settle, hooks, skip paths, the tenant context
+ * across await, timers and streams, large bodies, 1,000 concurrent requests,
+ * and a throwing handler).
  *
  * @example
  * ```ts
- * import { describeTenant } from '@tenant/adapter-testkit';
+ * import { runAdapterConformance } from '@tenant/adapter-testkit';
  *
- * describeTenant(tenant); // 'acme (active)'
+ * runAdapterConformance('my adapter', async ({ options, handler }) => {
+ *   // start a server: your framework, your adapter with `options`, then `handler` for every route
+ *   return { url, close };
+ * });
  * ```
+ *
+ * @packageDocumentation
  */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
-}
+export { runAdapterConformance, runConformanceCases } from './run.js';
+export type { ConformanceResult } from './run.js';
+export type { ConformanceHandler, ConformanceSetup, StartedServer, StartServer, ConformanceOptions } from './types.js';
+export { conformanceCases, createConformanceContext, parseRateLimit } from './cases.js';
+export type { ConformanceCase, ConformanceContext, CaseRequest } from './cases.js';
+export {
+  createConformanceFixture,
+  SUBDOMAIN_BASE,
+  CLAIM_HEADER,
+  MODEL_HEADER,
+  ESTIMATE_HEADER,
+  ACTUAL_TOKENS_HEADER,
+  REQUEST_ID_HEADER,
+  QUOTA_LIMIT,
+  TOKEN_LIMIT,
+  QUOTA_WINDOW_MS,
+  ALLOWED_MODELS,
+} from './setup.js';
+export type { ConformanceFixture, ConformanceTenants, ConformanceHosts } from './setup.js';
+export { createConformanceHandler, CONFORMANCE_ROUTES, routeOf } from './handler.js';
+export type { HandlerCallListener } from './handler.js';
+export { createHookLog } from './hook-log.js';
+export type { HookLog, HookCounts, CountedHook, RequestHookRecord } from './hook-log.js';
+export { sendRequest, sendMany } from './http-client.js';
+export { listen } from './listen.js';
+export type { TestRequest, TestResponse, SendManyOptions } from './http-client.js';
+export { assertProblem, assertServed, assertContexts } from './assertions.js';
+export type { SentResponse, HandlerAnswer } from './assertions.js';

@@ -1,0 +1,388 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { assertContexts, assertProblem, assertServed, type HandlerAnswer, type SentResponse } from './assertions.js';
+import { sendMany, sendRequest, type TestRequest } from './http-client.js';
+import {
+  CLAIM_HEADER,
+  ESTIMATE_HEADER,
+  MODEL_HEADER,
+  QUOTA_LIMIT,
+  QUOTA_WINDOW_MS,
+  REQUEST_ID_HEADER,
+  TOKEN_LIMIT,
+  type ConformanceFixture,
+} from './setup.js';
+
+/** A request as the cases describe it: a test request plus the tenant to name by header. */
+export interface CaseRequest extends TestRequest {
+  /** Sent as `x-tenant-id`. */
+  readonly tenant?: string;
+}
+
+/** What a case runs against. */
+export interface ConformanceContext {
+  /** The server's base URL. */
+  readonly url: string;
+  readonly fixture: ConformanceFixture;
+  /** The options in force, with defaults filled in. */
+  readonly concurrency: number;
+  readonly largeBodyBytes: number;
+  /** Sends one request with a fresh `x-request-id`. */
+  send(request?: CaseRequest): Promise<SentResponse>;
+  /** Builds a request (with a fresh `x-request-id`) for {@link sendMany}. */
+  prepare(request?: CaseRequest): TestRequest & { readonly requestId: string };
+}
+
+/** One conformance case: data, so that a test can run any case on its own and assert that it fails. */
+export interface ConformanceCase {
+  /** A stable id, such as `status-suspended`. */
+  readonly id: string;
+  /** What the case checks, as a test title. */
+  readonly title: string;
+  /** Rejects with an assertion error when the adapter does not conform. */
+  run(context: ConformanceContext): Promise<void>;
+}
+
+
+/** Parses one item of a `RateLimit` header, such as `"requests";r=2;t=10`. */
+export function parseRateLimit(header: string | string[] | undefined, name: string): { r: number; t: number } | undefined {
+  const value = Array.isArray(header) ? header.join(', ') : header;
+  if (value === undefined) return undefined;
+  const item = value.split(',').map((part) => part.trim()).find((part) => part.startsWith(`"${name}";`));
+  if (item === undefined) return undefined;
+  const params = new Map(item.split(';').slice(1).map((param) => param.split('=') as [string, string]));
+  return { r: Number(params.get('r')), t: Number(params.get('t')) };
+}
+
+function assertSource(context: ConformanceContext, res: SentResponse, tenantId: string, source: string): void {
+  assertServed(context.fixture, res, tenantId);
+  const record = context.fixture.hookLog.record(res.requestId);
+  assert.equal(record.counts.onResolve, 1, `onResolve calls for ${res.requestId}`);
+  assert.equal(record.tenantId, tenantId, `onResolve tenant for ${res.requestId}`);
+  assert.equal(record.source, source, `resolver that found ${tenantId}`);
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, attempts = 50): Promise<void> {
+  for (let i = 0; i < attempts; i += 1) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  assert.fail(`${what}: still not true after ${attempts} attempts`);
+}
+
+const rejections: readonly [id: string, title: string, status: number, code: Parameters<typeof assertProblem>[3], request: (c: ConformanceContext) => CaseRequest][] = [
+  ['missing', 'no tenant: 400 tenant_missing', 400, 'tenant_missing', () => ({ path: '/whoami' })],
+  ['invalid', 'malformed tenant id: 400 tenant_invalid', 400, 'tenant_invalid', () => ({ path: '/whoami', tenant: 'Not A Valid/Id' })],
+  ['unknown', 'unknown tenant: 404 tenant_not_found', 404, 'tenant_not_found', (c) => ({ path: '/whoami', tenant: c.fixture.tenants.unknown })],
+  ['unknown-subdomain', 'unknown subdomain: 404 tenant_not_found', 404, 'tenant_not_found', (c) => ({ path: '/whoami', headers: { host: c.fixture.hosts.subdomain(c.fixture.tenants.unknown) } })],
+  ['suspended', 'suspended tenant: 403 tenant_suspended', 403, 'tenant_suspended', (c) => ({ path: '/whoami', tenant: c.fixture.tenants.suspended })],
+  ['inactive', 'inactive tenant: 403 tenant_inactive', 403, 'tenant_inactive', (c) => ({ path: '/whoami', tenant: c.fixture.tenants.inactive })],
+  ['deleted', 'deleted tenant: 410 tenant_deleted', 410, 'tenant_deleted', (c) => ({ path: '/whoami', tenant: c.fixture.tenants.deleted })],
+];
+
+/**
+ * Every case of the suite, in order. {@link runAdapterConformance} registers
+ * them all; run one yourself with {@link runConformanceCases} and `only`.
+ */
+export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
+  ...rejections.map(
+    ([id, title, status, code, request]): ConformanceCase => ({
+      id,
+      title,
+      async run(c) {
+        const body = assertProblem(c.fixture, await c.send(request(c)), status, code);
+        assert.ok(body.detail === undefined || typeof body.detail === 'string', 'problem detail is a string');
+      },
+    }),
+  ),
+  {
+    id: 'resolve-header',
+    title: 'resolves the tenant from the x-tenant-id header',
+    async run(c) {
+      assertSource(c, await c.send({ path: '/whoami', tenant: c.fixture.tenants.b }), c.fixture.tenants.b, 'header');
+    },
+  },
+  {
+    id: 'resolve-subdomain',
+    title: 'resolves the tenant from a subdomain of example.test',
+    async run(c) {
+      const { b } = c.fixture.tenants;
+      assertSource(c, await c.send({ path: '/whoami', headers: { host: c.fixture.hosts.subdomain(b) } }), b, 'subdomain');
+    },
+  },
+  {
+    id: 'resolve-host',
+    title: 'resolves the tenant from a custom domain (host)',
+    async run(c) {
+      assertSource(c, await c.send({ path: '/whoami', headers: { host: `${c.fixture.hosts.shop}:8080` } }), c.fixture.tenants.shop, 'host');
+    },
+  },
+  {
+    id: 'resolve-path',
+    title: 'resolves the tenant from the path prefix /t/<id>',
+    async run(c) {
+      const { b } = c.fixture.tenants;
+      assertSource(c, await c.send({ path: `/t/${b}/whoami` }), b, 'path');
+    },
+  },
+  {
+    id: 'resolve-claim',
+    title: 'resolves the tenant from the principal (claim), passing options.principal through',
+    async run(c) {
+      const { b } = c.fixture.tenants;
+      assertSource(c, await c.send({ path: '/whoami', headers: { [CLAIM_HEADER]: b } }), b, 'claim');
+    },
+  },
+  {
+    id: 'resolve-priority',
+    title: 'resolver priority: claim > header > subdomain > host > path',
+    async run(c) {
+      const { a, b, shop } = c.fixture.tenants;
+      const { hosts } = c.fixture;
+      assertSource(c, await c.send({ path: `/t/${b}/whoami`, tenant: b, headers: { [CLAIM_HEADER]: a, host: hosts.subdomain(b) } }), a, 'claim');
+      assertSource(c, await c.send({ path: `/t/${b}/whoami`, tenant: a, headers: { host: hosts.subdomain(b) } }), a, 'header');
+      // The shadow host is a's subdomain and also one of shop's custom domains.
+      assertSource(c, await c.send({ path: `/t/${b}/whoami`, headers: { host: hosts.shadow } }), a, 'subdomain');
+      assertSource(c, await c.send({ path: `/t/${b}/whoami`, headers: { host: hosts.shop } }), shop, 'host');
+    },
+  },
+  {
+    id: 'policy',
+    title: 'policy: an allowed model passes, another is refused with 403 policy_denied',
+    async run(c) {
+      const { a } = c.fixture.tenants;
+      assertServed(c.fixture, await c.send({ path: '/whoami', tenant: a, headers: { [MODEL_HEADER]: 'small' } }), a);
+      const body = assertProblem(c.fixture, await c.send({ path: '/whoami', tenant: a, headers: { [MODEL_HEADER]: 'large' } }), 403, 'policy_denied');
+      assert.equal(body['dimension'], 'models', 'the refusing dimension');
+    },
+  },
+  {
+    id: 'quota',
+    title: 'quota: RateLimit-Policy and RateLimit on admitted responses, then 429 quota_exceeded with Retry-After',
+    async run(c) {
+      const { quota } = c.fixture.tenants;
+      const windowSeconds = QUOTA_WINDOW_MS / 1000;
+      for (let i = 1; i <= QUOTA_LIMIT; i += 1) {
+        const res = await c.send({ path: '/whoami', tenant: quota });
+        assertServed(c.fixture, res, quota);
+        assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, `RateLimit-Policy of admitted request ${i}`);
+        assert.equal(parseRateLimit(res.headers['ratelimit'], 'requests')?.r, QUOTA_LIMIT - i, `RateLimit remaining after request ${i}`);
+      }
+      const res = await c.send({ path: '/whoami', tenant: quota });
+      const body = assertProblem(c.fixture, res, 429, 'quota_exceeded');
+      assert.deepEqual(body['exceeded'], ['requests'], 'exceeded dimensions');
+      assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, 'RateLimit-Policy on the 429');
+      const limit = parseRateLimit(res.headers['ratelimit'], 'requests');
+      assert.equal(limit?.r, 0, 'RateLimit remaining on the 429');
+      const retryAfter = Number(res.headers['retry-after']);
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= windowSeconds, `Retry-After is whole seconds within the window: ${String(res.headers['retry-after'])}`);
+      assert.equal(retryAfter, limit?.t, 'Retry-After equals the RateLimit reset');
+      assert.equal(c.fixture.hookLog.record(res.requestId).counts.onQuota, 1, 'onQuota for the refused request');
+    },
+  },
+  {
+    id: 'settle',
+    title: 'settle: the actual cost read from the response replaces the estimate',
+    async run(c) {
+      const { tokens } = c.fixture.tenants;
+      const first = await c.send({ path: '/settle?tokens=400', tenant: tokens, headers: { [ESTIMATE_HEADER]: '10' } });
+      assertServed(c.fixture, first, tokens);
+      assert.equal(parseRateLimit(first.headers['ratelimit'], 'tokens')?.r, TOKEN_LIMIT - 10, 'the estimate is charged up front');
+      // The adapter settles once the response is finished: look until it shows.
+      let remaining: number | undefined;
+      await eventually(`tokens remaining after settling 400 (last seen ${String(remaining)})`, async () => {
+        const probe = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: '0' } });
+        assertServed(c.fixture, probe, tokens);
+        remaining = parseRateLimit(probe.headers['ratelimit'], 'tokens')?.r;
+        return remaining === TOKEN_LIMIT - 400;
+      });
+      // An estimate above what is left is refused: the budget really is spent.
+      const over = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: String(TOKEN_LIMIT - 400 + 1) } });
+      assertProblem(c.fixture, over, 429, 'quota_exceeded');
+      assert.ok(over.headers['retry-after'] !== undefined, 'Retry-After on the 429');
+      // No actual cost: the estimate stands.
+      const plain = await c.send({ path: '/settle', tenant: tokens, headers: { [ESTIMATE_HEADER]: '100' } });
+      assertServed(c.fixture, plain, tokens);
+      await sleep(20);
+      const after = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: '0' } });
+      assert.equal(parseRateLimit(after.headers['ratelimit'], 'tokens')?.r, TOKEN_LIMIT - 400 - 100, 'the estimate stands without an actual cost');
+      assert.equal(c.fixture.hookLog.record(plain.requestId).counts.onSettle, 0, 'no settle without an actual cost');
+    },
+  },
+  {
+    id: 'hooks-once',
+    title: 'each hook fires exactly once per request',
+    async run(c) {
+      const { metered } = c.fixture.tenants;
+      const { hookLog } = c.fixture;
+      const admitted = await c.send({ path: '/settle?tokens=7', tenant: metered, headers: { [MODEL_HEADER]: 'small', [ESTIMATE_HEADER]: '5' } });
+      assertServed(c.fixture, admitted, metered);
+      await eventually('onSettle for the admitted request', async () => hookLog.record(admitted.requestId).counts.onSettle > 0);
+      await sleep(20); // room for a second, wrong call to show
+      assert.deepEqual(hookLog.record(admitted.requestId).counts, { onResolve: 1, onPolicy: 1, onQuota: 1, onSettle: 1, onReject: 0 }, 'hooks of an admitted request');
+
+      const denied = await c.send({ path: '/whoami', tenant: metered, headers: { [MODEL_HEADER]: 'large' } });
+      assertProblem(c.fixture, denied, 403, 'policy_denied');
+      assert.deepEqual(hookLog.record(denied.requestId).counts, { onResolve: 1, onPolicy: 1, onQuota: 0, onSettle: 0, onReject: 1 }, 'hooks of a policy denial');
+
+      const missing = await c.send({ path: '/whoami' });
+      assertProblem(c.fixture, missing, 400, 'tenant_missing');
+      assert.deepEqual(hookLog.record(missing.requestId).counts, { onResolve: 0, onPolicy: 0, onQuota: 0, onSettle: 0, onReject: 1 }, 'hooks of a missing tenant');
+
+      const skipped = await c.send({ path: '/health', tenant: metered });
+      assertServed(c.fixture, skipped, null);
+      assert.deepEqual(hookLog.record(skipped.requestId).counts, { onResolve: 0, onPolicy: 0, onQuota: 0, onSettle: 0, onReject: 0 }, 'hooks of a skipped path');
+      assert.deepEqual([...hookLog.unmatched], [], 'hook calls without a request id, and onError calls');
+    },
+  },
+  {
+    id: 'skip-paths',
+    title: 'skip paths pass with no tenant; near misses do not',
+    async run(c) {
+      const { a } = c.fixture.tenants;
+      assertServed(c.fixture, await c.send({ path: '/health' }), null);
+      assertServed(c.fixture, await c.send({ path: '/health/live' }), null);
+      assertServed(c.fixture, await c.send({ path: '/health', tenant: a }), null);
+      assertProblem(c.fixture, await c.send({ path: '/healthz' }), 400, 'tenant_missing');
+      assertServed(c.fixture, await c.send({ path: '/healthz', tenant: a }), a);
+    },
+  },
+  {
+    id: 'context-await',
+    title: 'context holds across await, setTimeout and setImmediate in the handler',
+    async run(c) {
+      const { a, b } = c.fixture.tenants;
+      for (const tenant of [a, b]) {
+        const body = assertServed(c.fixture, await c.send({ path: '/delay?ms=5', tenant }), tenant);
+        assertContexts(body.contexts, tenant, `/delay for ${tenant}`);
+      }
+    },
+  },
+  {
+    id: 'context-callbacks',
+    title: 'context holds in setTimeout, setImmediate, nextTick, queueMicrotask and emitter callbacks',
+    async run(c) {
+      const { a } = c.fixture.tenants;
+      const body = assertServed(c.fixture, await c.send({ path: '/timer', tenant: a }), a);
+      assertContexts(body.contexts, a, '/timer');
+      assert.equal(body.contexts?.length, 5, 'callbacks recorded');
+    },
+  },
+  {
+    id: 'context-stream',
+    title: 'context holds while a streamed request body is read and a response is streamed',
+    async run(c) {
+      const { b } = c.fixture.tenants;
+      async function* chunks(): AsyncGenerator<Buffer> {
+        for (let i = 0; i < 8; i += 1) {
+          await sleep(3);
+          yield Buffer.alloc(16 * 1024, i);
+        }
+      }
+      const res = await c.send({ method: 'POST', path: '/stream', tenant: b, headers: { 'content-type': 'application/octet-stream' }, body: chunks() });
+      assert.equal(res.status, 200, `expected 200, got ${res.status} ${res.text().slice(0, 300)}`);
+      const lines = res.text().trim().split('\n').map((line) => JSON.parse(line) as HandlerAnswer & { done?: boolean; bytes?: number; requestContexts?: (string | null)[] });
+      assert.equal(lines.length, 6, 'streamed lines');
+      lines.forEach((line, i) => assert.equal(line.context, b, `context when writing streamed line ${i}`));
+      const last = lines[5] as (typeof lines)[number];
+      assert.equal(last.done, true);
+      assert.equal(last.tenant, b, 'tenant exposed by the framework');
+      assert.equal(last.bytes, 8 * 16 * 1024, 'request bytes received');
+      assertContexts(last.requestContexts, b, 'request body chunks');
+      assert.equal(c.fixture.handlerCalls(res.requestId), 1, 'handler calls');
+    },
+  },
+  {
+    id: 'large-body',
+    title: 'a large request body arrives whole, in the tenant context',
+    async run(c) {
+      const { a } = c.fixture.tenants;
+      const body = randomBytes(c.largeBodyBytes);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      const res = await c.send({ method: 'POST', path: '/echo', tenant: a, headers: { 'content-type': 'application/octet-stream' }, body, timeoutMs: 30_000 });
+      const answer = assertServed(c.fixture, res, a);
+      assert.equal(answer['bytes'], body.length, 'bytes received');
+      assert.equal(answer['sha256'], sha256, 'sha256 of the body received');
+    },
+  },
+  {
+    id: 'concurrency',
+    title: 'concurrent requests of interleaved tenants never cross contexts',
+    async run(c) {
+      const { a, b } = c.fixture.tenants;
+      const plan = Array.from({ length: c.concurrency }, (_, i) => {
+        const tenant = i % 3 === 0 ? a : i % 3 === 1 ? b : null;
+        // Tenant-less requests go to the skipped path; every third one by path resolution.
+        const path = tenant === null ? `/health/delay?ms=${i % 4}` : i % 9 === 0 ? `/t/${tenant}/delay?ms=${i % 4}` : `/delay?ms=${i % 4}`;
+        return { tenant, request: c.prepare({ path, ...(tenant === null || path.startsWith('/t/') ? {} : { tenant }) }) };
+      });
+      const responses = await sendMany(c.url, plan.map((p) => p.request), { sockets: 64, timeoutMs: 60_000 });
+      const crossed: string[] = [];
+      responses.forEach((res, i) => {
+        const { tenant, request } = plan[i] as (typeof plan)[number];
+        if (res.status !== 200) {
+          crossed.push(`${request.requestId}: status ${res.status}`);
+          return;
+        }
+        const answer = res.json<HandlerAnswer>();
+        const seen = [answer.tenant, answer.context, ...(answer.contexts ?? [])];
+        if (seen.some((id) => id !== tenant)) crossed.push(`${request.requestId}: expected ${String(tenant)}, saw ${seen.map(String).join(',')}`);
+        if (c.fixture.handlerCalls(request.requestId) !== 1) crossed.push(`${request.requestId}: handler ran ${c.fixture.handlerCalls(request.requestId)} times`);
+        const resolved = c.fixture.hookLog.record(request.requestId).counts.onResolve;
+        if (resolved !== (tenant === null ? 0 : 1)) crossed.push(`${request.requestId}: onResolve fired ${resolved} times`);
+      });
+      assert.deepEqual(crossed.slice(0, 10), [], `${crossed.length} of ${responses.length} requests went wrong`);
+    },
+  },
+  {
+    id: 'throw-no-leak',
+    title: 'a handler that throws gets a 5xx and does not leak its tenant into the next requests',
+    async run(c) {
+      const { a, b } = c.fixture.tenants;
+      // One keep-alive socket: the next requests arrive on the connection that saw the throw.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let round = 0; round < 3; round += 1) {
+          const thrown = await c.send({ path: '/throw', tenant: a, agent });
+          assert.ok(thrown.status >= 500 && thrown.status <= 599, `/throw answered ${thrown.status}, expected 5xx`);
+          assert.equal(c.fixture.handlerCalls(thrown.requestId), 1, 'handler calls for /throw');
+          assertServed(c.fixture, await c.send({ path: '/whoami', tenant: b, agent }), b);
+          assertServed(c.fixture, await c.send({ path: '/health', agent }), null);
+        }
+      } finally {
+        agent.destroy();
+      }
+    },
+  },
+]);
+
+/** Builds the context the cases run against. */
+export function createConformanceContext(url: string, fixture: ConformanceFixture, options: { concurrency?: number; largeBodyBytes?: number } = {}): ConformanceContext {
+  const concurrency = options.concurrency ?? 1000;
+  const largeBodyBytes = options.largeBodyBytes ?? 4 * 1024 * 1024;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError('[@tenant/adapter-testkit] concurrency must be a positive integer');
+  if (!Number.isSafeInteger(largeBodyBytes) || largeBodyBytes < 1) throw new RangeError('[@tenant/adapter-testkit] largeBodyBytes must be a positive integer');
+  const prepare = (request: CaseRequest = {}): TestRequest & { readonly requestId: string } => {
+    const requestId = fixture.nextRequestId();
+    const { tenant, ...rest } = request;
+    return {
+      ...rest,
+      requestId,
+      headers: { ...request.headers, [REQUEST_ID_HEADER]: requestId, ...(tenant === undefined ? {} : { 'x-tenant-id': tenant }) },
+    };
+  };
+  return {
+    url,
+    fixture,
+    concurrency,
+    largeBodyBytes,
+    prepare,
+    async send(request) {
+      const prepared = prepare(request);
+      const res = await sendRequest(url, prepared);
+      return { ...res, requestId: prepared.requestId };
+    },
+  };
+}

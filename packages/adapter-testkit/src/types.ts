@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { AdapterOptions, TenantConfig } from '@tenant/core';
+
+/**
+ * The catch-all route an adapter author mounts AFTER the tenant middleware,
+ * for every method and path. It writes the response itself, on the raw
+ * `node:http` response.
+ *
+ * The returned promise may reject (the `/throw` route does, on purpose): the
+ * adapter's `start()` must route that rejection to the framework's error
+ * handling (express `next(error)`, a rejected fastify handler, a koa throw),
+ * which answers 5xx.
+ */
+export type ConformanceHandler = (input: {
+  /** The raw `node:http` request. */
+  readonly req: IncomingMessage;
+  /** The raw `node:http` response: the handler writes status, headers and body here. */
+  readonly res: ServerResponse;
+  /** The tenant as the framework exposes it (`req.tenant`, `request.tenant`, `ctx.state.tenant`). */
+  readonly tenant: TenantConfig | undefined;
+  /**
+   * The request body stream, when the framework took it from `req` (fastify
+   * hands it to a content-type parser). Leave it out to have the handler read `req`.
+   */
+  readonly body?: Readable;
+}) => Promise<void>;
+
+/** What the suite gives the adapter under test: the adapter options and the route to mount. */
+export interface ConformanceSetup {
+  /** Pass these to the adapter as they are. */
+  readonly options: AdapterOptions;
+  /** Mount this after the tenant middleware, for every method and path. */
+  readonly handler: ConformanceHandler;
+}
+
+/** A listening server, as `start()` returns it. */
+export interface StartedServer {
+  /** The server's base URL, such as `http://127.0.0.1:41234` (no trailing slash). */
+  readonly url: string;
+  /** Stops the server (the suite calls it once, after its cases). */
+  close(): Promise<void>;
+}
+
+/** Starts a real HTTP server with the adapter under test, on `127.0.0.1` and a free port. */
+export type StartServer = (setup: ConformanceSetup) => Promise<StartedServer>;
+
+/** Options of {@link runAdapterConformance} and {@link runConformanceCases}. */
+export interface ConformanceOptions {
+  /**
+   * How many concurrent requests the interleaving case sends.
+   * @default 1000
+   */
+  readonly concurrency?: number;
+  /**
+   * The size of the large request body, in bytes.
+   * @default 4 MiB (4_194_304)
+   */
+  readonly largeBodyBytes?: number;
+  /**
+   * Only the cases whose `id` is listed (for debugging); every case by default.
+   * @default undefined (all cases)
+   */
+  readonly only?: readonly string[];
+  /**
+   * The time one case may take, in milliseconds; a case that takes longer fails.
+   * @default 30_000
+   */
+  readonly caseTimeoutMs?: number;
+}
