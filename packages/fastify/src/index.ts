@@ -1,20 +1,98 @@
 /**
- * Multi-tenancy plugin for Fastify 5, on the @tenant/core pipeline.
+ * Multi-tenancy plugin for Fastify 5, on the `@tenant/core` pipeline:
+ * resolves the tenant of each request, refuses what the pipeline refuses
+ * (problem+json), and runs the rest of the request in the tenant's context
+ * so that `currentTenant()` works in hooks, handlers and everything they start.
  *
  * @packageDocumentation
  */
-import type { TenantConfig } from '@tenant/interfaces';
+import type { FastifyPluginCallback } from 'fastify';
+import fp from 'fastify-plugin';
+import { adapterRequest, settleOnFinish, tenancyFrom, type AdapterOptions, type Tenancy } from '@tenant/core';
+import type { TenantAdmitted, TenantBypassed, TenantConfig } from '@tenant/interfaces';
+
+export type { AdapterOptions } from '@tenant/core';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The tenant of this request, set by `fastifyTenancy`; `undefined` when
+     * the request passed without one (a skipped path, a central host, or no
+     * tenant where none is required).
+     */
+    tenant: TenantConfig | undefined;
+    /** The pipeline's decision for this request (headers, quota, bypass reason). */
+    tenantDecision: TenantAdmitted | TenantBypassed | undefined;
+  }
+}
+
+const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) => {
+  let pipeline: Tenancy;
+  try {
+    pipeline = tenancyFrom(options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  const { actualCost } = options;
+  fastify.decorateRequest('tenant', undefined);
+  fastify.decorateRequest('tenantDecision', undefined);
+
+  // A callback-style hook: the context is entered with `run(…, done)`, so the
+  // hooks and handler that follow start inside it (an async hook cannot do
+  // that). Fastify 5 parses bodies inside an AsyncResource made in this
+  // context, so the context also holds after parsing (tested).
+  fastify.addHook('onRequest', (request, reply, hookDone) => {
+    const view = adapterRequest(request.raw, options, request.url);
+    pipeline.handle(view).then((decision) => {
+      if (!decision.ok) {
+        // a Buffer, so that fastify keeps the content-type as is (no charset added)
+        void reply.code(decision.status).headers(decision.headers).send(Buffer.from(JSON.stringify(decision.body)));
+        return;
+      }
+      request.tenant = decision.tenant;
+      request.tenantDecision = decision;
+      void reply.headers(decision.headers);
+      settleOnFinish(pipeline, decision, view, reply.raw, actualCost, reply);
+      pipeline.run(decision, hookDone);
+    }, hookDone);
+  });
+
+  done();
+};
 
 /**
- * Replace this example export with the package's API.
+ * The tenancy plugin for Fastify 5, registered with {@link AdapterOptions}
+ * (the pipeline's options, or `{ tenancy }`). It is wrapped with
+ * `fastify-plugin` (name `@tenant/fastify`), so its hooks apply to every
+ * route of the instance it is registered on.
+ *
+ * For each request, an `onRequest` hook builds the neutral request view,
+ * runs the pipeline, and then:
+ * - on admission, sets `request.tenant` and `request.tenantDecision`, adds
+ *   the decision's headers (`RateLimit`, `RateLimit-Policy`), and runs the
+ *   rest of the request inside the tenant context: later hooks, the handler,
+ *   awaits, timers, stream and database callbacks see `currentTenant()`
+ *   (also after body parsing);
+ * - on rejection, replies with the status, headers and
+ *   `application/problem+json` body; the route never runs.
+ *
+ * After the response, `options.actualCost` (if given) settles the real cost
+ * against the estimate; it reads headers through `reply.getHeader`.
+ *
+ * @throws TypeError at registration, when the options make no sense (see `tenancyFrom`).
  *
  * @example
  * ```ts
- * import { describeTenant } from '@tenant/fastify';
+ * import Fastify from 'fastify';
+ * import { createMemoryTenantStore, requireTenant } from '@tenant/core';
+ * import { fastifyTenancy } from '@tenant/fastify';
  *
- * describeTenant(tenant); // 'acme (active)'
+ * const app = Fastify();
+ * await app.register(fastifyTenancy, { store: createMemoryTenantStore({ tenants: [{ id: 'acme' }] }), skipPaths: ['/health'] });
+ * app.get('/health', async () => 'ok');
+ * app.get('/whoami', async (request) => ({ id: request.tenant?.id, same: requireTenant().id }));
+ * await app.listen({ port: 3000 });
  * ```
  */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
-}
+export const fastifyTenancy = fp(plugin, { name: '@tenant/fastify', fastify: '5.x' });

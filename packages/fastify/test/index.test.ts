@@ -1,10 +1,180 @@
-import { describe, expect, it } from 'vitest';
-import type { TenantConfig } from '@tenant/interfaces';
-import { describeTenant } from '../src/index.js';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryTenantStore, createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { fastifyTenancy } from '../src/index.js';
 
-describe('describeTenant', () => {
-  it('names the tenant and its status', () => {
-    const tenant = { id: 'acme', status: 'suspended' } as TenantConfig;
-    expect(describeTenant(tenant)).toBe('acme (suspended)');
+const store = () =>
+  createMemoryTenantStore({
+    tenants: [
+      { id: 'acme', quota: { requests: { limit: 100, windowMs: 60_000 }, tokens: { limit: 100, windowMs: 60_000 } } },
+      { id: 'globex' },
+      { id: 'initech', status: 'suspended' },
+    ],
+  });
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function build(options: AdapterOptions, routes: (app: FastifyInstance) => void): Promise<string> {
+  app = Fastify();
+  await app.register(fastifyTenancy, options);
+  routes(app);
+  return app.listen({ port: 0, host: '127.0.0.1' });
+}
+
+const get = (url: string, tenant?: string, init: RequestInit = {}) => fetch(url, { ...init, headers: tenant ? { 'x-tenant-id': tenant } : {} });
+
+describe('fastifyTenancy', () => {
+  it('exposes request.tenant and keeps the context in hooks, handler, await, timers and streams', async () => {
+    const base = await build({ store: store() }, (a) => {
+      const seen: (string | undefined)[] = [];
+      a.addHook('preHandler', (_request, _reply, done) => {
+        seen.length = 0;
+        seen.push(currentTenantId());
+        done();
+      });
+      a.addHook('onSend', async (_request, reply, payload) => {
+        reply.header('x-on-send-tenant', currentTenantId() ?? 'none');
+        return payload;
+      });
+      a.get('/ctx', async (request) => {
+        seen.push(currentTenantId());
+        await sleep(2);
+        seen.push(currentTenantId());
+        await new Promise<void>((resolve) => setTimeout(() => (seen.push(currentTenantId()), resolve()), 1));
+        await new Promise<void>((resolve) => {
+          Readable.from(['a', 'b']).on('data', () => seen.push(currentTenantId())).on('end', resolve);
+        });
+        return { tenant: request.tenant?.id, seen };
+      });
+    });
+    const res = await get(`${base}/ctx`, 'globex');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-on-send-tenant')).toBe('globex');
+    expect(await res.json()).toEqual({ tenant: 'globex', seen: Array(6).fill('globex') });
+  });
+
+  it('keeps the context after the body is parsed', async () => {
+    const base = await build({ store: store() }, (a) => {
+      a.post('/echo', async (request) => ({ current: currentTenantId(), size: JSON.stringify(request.body).length }));
+    });
+    const big = JSON.stringify({ text: 'x'.repeat(256 * 1024) });
+    // the body arrives in parts, after the hooks ran: parsing ends on a later socket event
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = request(`${base}/echo`, { method: 'POST', headers: { 'x-tenant-id': 'acme', 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write(big.slice(0, 1000));
+      setTimeout(() => req.end(big.slice(1000)), 30);
+    });
+    expect(JSON.parse(answer)).toEqual({ current: 'acme', size: big.length });
+  });
+
+  it('keeps concurrent tenants apart', async () => {
+    const base = await build({ store: store() }, (a) => {
+      a.get<{ Params: { ms: string } }>('/slow/:ms', async (request) => {
+        await sleep(Number(request.params.ms));
+        return { header: request.headers['x-tenant-id'], current: currentTenantId() };
+      });
+    });
+    const calls = Array.from({ length: 12 }, (_, i) => [i % 2 === 0 ? 'acme' : 'globex', 12 - i] as const);
+    const answers = await Promise.all(calls.map(async ([tenant, ms]) => (await get(`${base}/slow/${ms}`, tenant)).json()));
+    for (const answer of answers as { header: string; current: string }[]) expect(answer.current).toBe(answer.header);
+  });
+
+  it('refuses with problem+json and never runs the route', async () => {
+    let reached = 0;
+    const base = await build({ store: store() }, (a) => {
+      a.get('/x', async () => {
+        reached += 1;
+        return 'no';
+      });
+    });
+    const cases = [
+      ['initech', 403, 'tenant_suspended'],
+      ['nobody', 404, 'tenant_not_found'],
+      ['Bad Id!', 400, 'tenant_invalid'],
+      [undefined, 400, 'tenant_missing'],
+    ] as const;
+    for (const [tenant, status, code] of cases) {
+      const res = await get(`${base}/x`, tenant);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toMatchObject({ status, code });
+    }
+    expect(reached).toBe(0);
+  });
+
+  it('lets skipped paths through with no tenant', async () => {
+    const base = await build({ store: store(), skipPaths: ['/health'] }, (a) => {
+      a.get('/health', async (request) => ({ tenant: request.tenant ?? null, current: currentTenantId() ?? null }));
+    });
+    expect(await (await get(`${base}/health`)).json()).toEqual({ tenant: null, current: null });
+  });
+
+  it('adds rate-limit headers, and answers 429 when the quota is used up', async () => {
+    const base = await build({ store: store(), cost: () => ({ requests: 1, tokens: 60 }) }, (a) => {
+      a.get('/x', async () => 'ok');
+    });
+    const first = await get(`${base}/x`, 'acme');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit')).not.toBeNull();
+    const second = await get(`${base}/x`, 'acme');
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).not.toBeNull();
+    expect(await second.json()).toMatchObject({ code: 'quota_exceeded' });
+  });
+
+  it('settles the actual cost read from reply headers', async () => {
+    const settled: SettleEvent[] = [];
+    const base = await build(
+      {
+        store: store(),
+        cost: () => ({ tokens: 50 }),
+        hooks: { onSettle: (event) => void settled.push(event) },
+        actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-actual-tokens') ?? 50) }),
+      },
+      (a) => {
+        a.get('/x', async (_request, reply) => {
+          void reply.header('x-actual-tokens', '10');
+          return 'ok';
+        });
+      },
+    );
+    for (const expected of [200, 200, 200]) {
+      const res = await get(`${base}/x`, 'acme');
+      await res.text();
+      expect(res.status).toBe(expected);
+    }
+    await expect.poll(() => settled.length).toBe(3);
+    expect(settled.map((event) => event.actual.tokens)).toEqual([10, 10, 10]);
+  });
+
+  it('routes handler errors to the error handler, in the tenant context', async () => {
+    const base = await build({ tenancy: createTenancy({ store: store() }) }, (a) => {
+      a.setErrorHandler(async (error: Error, _request, reply) => reply.code(500).send({ message: error.message, current: currentTenantId() }));
+      a.get('/throw', async () => {
+        await sleep(1);
+        throw new Error('route failed');
+      });
+    });
+    const res = await get(`${base}/throw`, 'acme');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ message: 'route failed', current: 'acme' });
+  });
+
+  it('refuses nonsense options at registration with a TypeError', async () => {
+    const bad = Fastify();
+    void bad.register(fastifyTenancy, {} as never);
+    await expect(bad.ready()).rejects.toThrow(/needs a store/);
   });
 });
