@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'quota-sliding', include: ['test/**/*.test.ts'] },
+  test: {
+    name: 'quota-sliding',
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    benchmark: { include: ['bench/**/*.bench.ts'] },
+  },
 });

@@ -1,0 +1,141 @@
+// One scenario run against every backend beside core's in-memory fixed
+// window: the same decisions, the same remaining units, the same result shape.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryQuota, type QuotaManager, type QuotaResult, type TenantQuota } from '@tenant/core';
+import type { Redis } from 'ioredis';
+import { createMemorySlidingQuota, createRedisFixedWindowQuota, createRedisSlidingQuota } from '../src/index.js';
+import { connect, deletePrefix, ready, safeWindow, uniquePrefix } from './helpers/shared.js';
+
+let client: Redis;
+const prefix = uniquePrefix('semantics');
+
+beforeAll(async () => {
+  client = await ready(connect());
+});
+afterAll(async () => {
+  await deletePrefix(client, prefix);
+  client.disconnect();
+});
+
+const backends: [string, () => QuotaManager][] = [
+  ['memory counter', () => createMemorySlidingQuota()],
+  ['memory log', () => createMemorySlidingQuota({ algorithm: 'log' })],
+  ['redis counter', () => createRedisSlidingQuota({ client, prefix })],
+  ['redis log', () => createRedisSlidingQuota({ client, prefix, algorithm: 'log' })],
+  ['redis fixed', () => createRedisFixedWindowQuota({ client, prefix })],
+];
+
+/** What must be equal between backends (times differ by clock and algorithm). */
+function view(result: QuotaResult) {
+  return {
+    keys: Object.keys(result).sort(),
+    allowed: result.allowed,
+    reason: result.reason,
+    exceeded: result.exceeded,
+    wait: result.retryAfterMs === undefined ? 'never' : result.retryAfterMs > 0 ? 'later' : 'now',
+    dimensions: Object.fromEntries(Object.entries(result.dimensions).map(([d, s]) => [d, { limit: s.limit, remaining: s.remaining, windowMs: s.windowMs, keys: Object.keys(s).sort() }])),
+    ticket: result.ticket === undefined ? undefined : { keys: Object.keys(result.ticket).sort(), cost: result.ticket.cost, dataKeys: Object.keys(result.ticket.data ?? {}).sort() },
+  };
+}
+
+async function scenario(quota: QuotaManager, tenant: string, w: number) {
+  const limits: TenantQuota = { requests: { limit: 5, windowMs: w }, tokens: { limit: 100, windowMs: w } };
+  const tokensOnly: TenantQuota = { tokens: { limit: 10, windowMs: w } };
+  const out: ReturnType<typeof view>[] = [];
+  const step = async (cost: { requests?: number; tokens?: number }, l = limits) => {
+    const result = await quota.consume(tenant, cost, l);
+    out.push(view(result));
+    return result;
+  };
+  const first = await step({ requests: 1, tokens: 30 });
+  const second = await step({ requests: 1, tokens: 30 });
+  await step({ requests: 1, tokens: 30 });
+  await step({ requests: 1, tokens: 20 }); // tokens exceeded: nothing consumed
+  await step({ tokens: 101 }); // alone above the limit
+  await step({ requests: 1, tokens: 10 }); // fits exactly: the refused one took nothing
+  await quota.settle(first.ticket!, { requests: 1, tokens: 0 }); // refund 30
+  await step({ requests: 0, tokens: 0 });
+  await step({ requests: 1, tokens: 30 });
+  await step({ requests: 1 }); // requests exceeded
+  await quota.settle(second.ticket!, { tokens: 45 }); // charge 15 beyond the limit
+  await step({ tokens: 0 });
+  await step({ tokens: 1 });
+  await step({ requests: 1 }, tokensOnly); // requests unlimited here
+  await step({ tokens: 11 }, tokensOnly);
+  await step({ requests: 1 }, {}); // nothing limited: nothing counted
+  await step({ requests: 1, tokens: 1 }, { requests: { limit: 0, windowMs: w } });
+  await step({ tokens: 5 }, { requests: { limit: 0, windowMs: w } });
+  return out;
+}
+
+describe('every backend answers as core\'s fixed window within one window', () => {
+  const w = safeWindow(Date.now());
+  let reference: Awaited<ReturnType<typeof scenario>>;
+  beforeAll(async () => {
+    reference = await scenario(createMemoryQuota(), 'acme', w);
+  });
+
+  it.each(backends)('%s', async (_name, make) => {
+    const quota = make();
+    const tenant = `acme-${Math.random().toString(36).slice(2, 8)}`;
+    const results = await scenario(quota, tenant, w);
+    expect(results).toEqual(reference);
+    // Tenants are independent.
+    expect((await quota.consume(`${tenant}-other`, { requests: 5 }, { requests: { limit: 5, windowMs: w } })).allowed).toBe(true);
+  });
+});
+
+describe.each(backends.filter(([name]) => name.startsWith('redis')))('%s', (_name, make) => {
+  it('admits exactly the limit under concurrent calls', async () => {
+    const quota = make();
+    const limits = { requests: { limit: 100, windowMs: safeWindow(Date.now()) }, tokens: { limit: 1_000, windowMs: safeWindow(Date.now()) } };
+    const results = await Promise.all(Array.from({ length: 400 }, (_, i) => quota.consume('busy', { requests: 1, tokens: i % 3 === 0 ? 20 : 1 }, limits)));
+    const admitted = results.filter((r) => r.allowed);
+    const tokens = admitted.reduce((sum, r) => sum + (r.ticket?.cost.tokens ?? 0), 0);
+    expect(admitted.length <= 100 && tokens <= 1_000).toBe(true);
+    expect(admitted.length === 100 || tokens > 1_000 - 20).toBe(true);
+    const after = await quota.consume('busy', { requests: 0, tokens: 0 }, limits);
+    expect(after.dimensions.requests?.remaining).toBe(100 - admitted.length);
+    expect(after.dimensions.tokens?.remaining).toBe(1_000 - tokens);
+  });
+
+  it('puts every key of a tenant under one hash tag, even for ids with braces', async () => {
+    const quota = make();
+    const limits = { requests: { limit: 5, windowMs: 60_000 }, tokens: { limit: 5, windowMs: 60_000 } };
+    await quota.consume('we{ird}', { requests: 1, tokens: 1 }, limits);
+    await quota.consume('we', { requests: 1, tokens: 1 }, limits);
+    const keys = (await client.keys(`${prefix}{we*`)).filter((k) => k.includes('ird'));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key.startsWith(`${prefix}{we%7Bird%7D}:`)).toBe(true);
+    expect((await quota.consume('we{ird}', { requests: 0 }, limits)).dimensions.requests?.remaining).toBe(4);
+  });
+
+  it('rejects bad input without touching Redis', async () => {
+    const quota = make();
+    await expect(quota.consume('acme', { requests: -1 }, { requests: { limit: 1, windowMs: 1_000 } })).rejects.toThrow(RangeError);
+    await expect(quota.consume('acme', { requests: 1 }, { requests: { limit: -1, windowMs: 1_000 } })).rejects.toThrow(RangeError);
+    await expect(quota.consume('', { requests: 1 }, { requests: { limit: 1, windowMs: 1_000 } })).rejects.toThrow(TypeError);
+  });
+});
+
+it('the log computes retryAfterMs for this request\'s cost (Redis clock)', async () => {
+  const quota = createRedisSlidingQuota({ client, prefix, algorithm: 'log' });
+  const w = 60_000;
+  const limits = { tokens: { limit: 100, windowMs: w } };
+  const tickets = [];
+  for (let i = 0; i < 3; i++) tickets.push((await quota.consume('retry', { tokens: 30 }, limits)).ticket!);
+  const small = await quota.consume('retry', { tokens: 20 }, limits);
+  const large = await quota.consume('retry', { tokens: 50 }, limits);
+  expect(small.retryAfterMs).toBeGreaterThan(0);
+  expect(small.retryAfterMs!).toBeLessThanOrEqual(tickets[0]!.at + w + 1 - tickets[2]!.at);
+  expect(large.retryAfterMs!).toBeGreaterThanOrEqual(small.retryAfterMs!);
+  expect(small.dimensions.tokens?.resetAt).toBeGreaterThanOrEqual(tickets[0]!.at + w);
+});
+
+it('options are checked', () => {
+  expect(() => createRedisSlidingQuota({} as never)).toThrow(TypeError);
+  expect(() => createRedisSlidingQuota({ client, algorithm: 'gcra' as never })).toThrow(TypeError);
+  expect(() => createRedisFixedWindowQuota({ client, onFailure: 'maybe' as never })).toThrow(TypeError);
+  expect(() => createRedisFixedWindowQuota({ client, timeoutMs: 0 })).toThrow(RangeError);
+  expect(() => createRedisFixedWindowQuota({ client, onFailure: 'fallback', fallback: {} as never })).toThrow(TypeError);
+});
