@@ -51,6 +51,7 @@ export interface LayeredTenantStore extends Omit<CachedTenantStore, 'stats' | 'c
 }
 
 const NONE = '-';
+const RETRY_MS = 1000;
 
 interface Message {
   readonly o: string;
@@ -87,12 +88,15 @@ function ttl(value: number | undefined, name: string, fallback: number): number 
  * lookup falls through to the store; a store failure serves the memory copy
  * (stale-if-error) or the Redis copy, and rejects with `store_unavailable`
  * only for a tenant cached nowhere. A write that succeeded in the store
- * resolves even when Redis is down; its invalidation is retried once the
- * subscriber is back.
+ * resolves even when Redis is down; its invalidation is retried (every
+ * second, and as soon as the subscriber is back) until Redis takes it.
  *
- * Known window: an instance that read the store just before another
- * instance's write may put the old config into Redis after that write's
- * invalidation; `redisTtlMs` bounds how long it can be served.
+ * Races: a store read that overlaps a write elsewhere is copied into Redis
+ * only if no invalidation arrived meanwhile, and every instance deletes the
+ * Redis keys again when the message arrives, after any copy it made. What
+ * is left: an instance that misses the message (its subscriber is down)
+ * flushes its memory on reconnect, but an old copy it made in Redis stays
+ * there until `redisTtlMs`.
  *
  * @example
  * ```ts
@@ -170,6 +174,11 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     return null;
   };
 
+  // Bumped by every invalidation this instance makes or hears of: a store read
+  // that an invalidation overtook is not copied into Redis, where it could
+  // outlive the change it predates.
+  let changes = 0;
+
   // The Redis layer, as a TenantStore in front of the source.
   const viaRedis: TenantStore = {
     async get(id) {
@@ -178,8 +187,9 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
         const tenant = parseTenant(raw, id);
         if (tenant !== null) return tenant;
       }
+      const seen = changes;
       const tenant = await fromStore(() => source.get(id));
-      if (raw !== undefined) putTenant(id, tenant);
+      if (raw !== undefined && seen === changes) putTenant(id, tenant);
       return tenant;
     },
     async getByDomain(host) {
@@ -189,8 +199,9 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
         const tenant = await viaRedis.get(raw);
         if (tenant?.domains.includes(host)) return tenant;
       }
+      const seen = changes;
       const tenant = await fromStore(() => source.getByDomain(host));
-      if (raw !== undefined) {
+      if (raw !== undefined && seen === changes) {
         if (tenant === undefined) redisPut(domainKey(host), NONE, redisNegativeTtlMs);
         else {
           redisPut(domainKey(host), tenant.id, redisTtlMs);
@@ -212,11 +223,15 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
   // Invalidations not yet carried to Redis (Redis was down): retried after a reconnect.
   const pending = new Map<string, Invalidation>();
 
+  // One key per command: the keys may sit in different Redis Cluster slots.
+  const dropFromRedis = (id: string, domains: readonly string[]) =>
+    Promise.all([redis.del(idKey(id)), ...domains.map((domain) => redis.del(domainKey(domain)))]);
+
   const spread = async (invalidation: Invalidation): Promise<void> => {
     const { id, domains } = invalidation;
+    changes += 1;
     try {
-      // One key per command: the keys may sit in different Redis Cluster slots.
-      await Promise.all([redis.del(idKey(id)), ...domains.map((domain) => redis.del(domainKey(domain)))]);
+      await dropFromRedis(id, domains);
       const message: Message = { o: instance, id, d: domains };
       await redis.publish(channel, JSON.stringify(message));
       counts.published += 1;
@@ -225,18 +240,45 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
       redisFailed('invalidate', error, id);
       const earlier = pending.get(id);
       pending.set(id, earlier === undefined ? invalidation : { id, domains: [...new Set([...earlier.domains, ...domains])] });
+      scheduleRetry();
     }
     // Anything reloaded from Redis before the delete landed is dropped again.
     memory.invalidate(id, domains);
   };
   const stopSpreading = memory.onInvalidate(spread);
 
+  // Pending invalidations are retried after the subscriber reconnects, and
+  // every RETRY_MS while they keep failing (the command connection may come
+  // back later than the subscriber).
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const replay = () => {
+    for (const invalidation of [...pending.values()]) void spread(invalidation);
+  };
+  function scheduleRetry() {
+    if (retryTimer !== undefined || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      replay();
+    }, RETRY_MS);
+    retryTimer.unref();
+  }
+  let closed = false;
+
   const onMessage = (from: string, raw: string) => {
     if (from !== channel) return;
     const message = parseMessage(raw);
     if (message === undefined || message.o === instance) return;
     counts.received += 1;
-    memory.invalidate(message.id, message.d.map((d) => normalizeHost(d) ?? d));
+    changes += 1;
+    const domains = message.d.map((d) => normalizeHost(d) ?? d);
+    memory.invalidate(message.id, domains);
+    // This instance may have copied an old read into Redis just before the
+    // message came (its command connection keeps order): delete again, then
+    // drop whatever memory reloaded meanwhile.
+    dropFromRedis(message.id, domains).then(
+      () => memory.invalidate(message.id, domains),
+      (error: unknown) => redisFailed('invalidate', error, message.id),
+    );
   };
   let disconnected = false;
   const onClose = () => {
@@ -246,8 +288,9 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     if (!disconnected) return;
     disconnected = false;
     counts.flushes += 1;
+    changes += 1;
     memory.clear();
-    for (const invalidation of [...pending.values()]) void spread(invalidation);
+    replay();
   };
   subscriber.on('message', onMessage);
   subscriber.on('close', onClose);
@@ -269,6 +312,8 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
       };
     },
     async close() {
+      closed = true;
+      clearTimeout(retryTimer);
       closeMemory();
       stopSpreading();
       subscriber.off('message', onMessage);

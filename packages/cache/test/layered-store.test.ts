@@ -66,6 +66,33 @@ describe('layered store on the shared Redis', () => {
     expect((await b.get('acme'))?.plan).toBe('team');
   });
 
+  it('does not copy a read that a write overtook into Redis', async () => {
+    const { store, inner } = observedStore({ tenants: [{ id: 'acme', plan: 'free' }] });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: TenantStore = {
+      ...elsewhere(store),
+      async get(id) {
+        const tenant = await inner.get(id);
+        await gate;
+        return tenant;
+      },
+    };
+    const p = `${prefix}race:`;
+    const a = await layered(store, REDIS_URL, p);
+    const b = await layered(slow, REDIS_URL, p);
+    const old = b.get('acme');
+    await eventually(() => b.stats().store.loads === 1);
+    await a.update('acme', { plan: 'pro' });
+    await eventually(() => b.stats().pubsub.received === 1);
+    release();
+    expect((await old)?.plan).toBe('free');
+    await new Promise((r) => setTimeout(r, 50));
+    const inRedis = await admin.get(`${p}id:acme`);
+    expect(inRedis === null || (JSON.parse(inRedis) as { plan: string }).plan === 'pro').toBe(true);
+    expect((await b.get('acme'))?.plan).toBe('pro');
+  });
+
   it('reports stats per layer and warms the memory layer', async () => {
     const { store, state } = observedStore({ tenants: [{ id: 'a1' }, { id: 'a2', status: 'suspended' }] });
     const p = `${prefix}b:`;
@@ -131,7 +158,7 @@ describe('with a Redis of our own that goes down', () => {
     // And pub/sub works again after the reconnect.
     await inner.update('acme', { plan: 'team' });
     await eventually(async () => (await b.get('acme'))?.plan === 'team');
-  });
+  }, 30_000);
 
   it('tenant cache: reads fall back and report, writes without a fallback throw', async () => {
     const redis = await client(server.url);
