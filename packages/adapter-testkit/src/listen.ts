@@ -6,7 +6,8 @@ import type { StartedServer } from './types.js';
 /**
  * Listens on `127.0.0.1` and a free port (unless the server already
  * listens) and returns what `start()` must return: the URL, and a `close()`
- * that also ends keep-alive connections, so that it does not hang.
+ * that also ends keep-alive connections, so that it does not hang, and
+ * that does nothing once the server is closed.
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export async function listen(server: Server): Promise<StartedServer> {
     url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve(); // closed already: closing twice is harmless
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         server.closeAllConnections();
       }),

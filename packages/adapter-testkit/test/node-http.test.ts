@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
-import { listen, runAdapterConformance } from '../src/index.js';
+import { listen, runAdapterConformance, type StartServer } from '../src/index.js';
 import { withTenancy } from './node-http-adapter.js';
 
-runAdapterConformance('node:http reference adapter', ({ options, handler }) =>
-  listen(createServer(withTenancy(options, (req, res, tenant) => handler({ req, res, tenant })))),
-);
+const start: StartServer = ({ options, handler }) => listen(createServer(withTenancy(options, (req, res, tenant) => handler({ req, res, tenant }))));
+
+runAdapterConformance('node:http reference adapter', start);
+
+// A second run in the same file, to prove that runs do not share tenants or counters.
+runAdapterConformance('node:http reference adapter (second run)', start, { concurrency: 200, largeBodyBytes: 256 * 1024 });
