@@ -52,7 +52,9 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
       }
       request.tenant = decision.tenant;
       request.tenantDecision = decision;
-      void reply.headers(decision.headers);
+      // on the raw response, so they go out however the route answers (reply.send or, hijacked, raw writes)
+      const raw = reply.raw;
+      for (const name in decision.headers) raw.setHeader(name, decision.headers[name] as string);
       settleOnFinish(pipeline, decision, view, reply.raw, actualCost, reply);
       pipeline.run(decision, hookDone);
     }, hookDone);
