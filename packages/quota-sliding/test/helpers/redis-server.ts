@@ -66,7 +66,9 @@ export interface OwnRedis {
   readonly port: number;
   readonly url: string;
   readonly dir: string;
-  /** Starts (or starts again) the server on the same port. */
+  /** Whether our process is running. */
+  readonly running: boolean;
+  /** Starts (or starts again) the server on the same port; does nothing while it runs. */
   start(): Promise<void>;
   /** Stops the server (SIGKILL: a crash, nothing saved) and waits for its exit. */
   stop(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Own
   const dir = mkdtempSync(join(tmpdir(), `quota-sliding-redis-${port}-`));
   let child: ChildProcess | undefined;
   const start = async () => {
+    if (child !== undefined && child.exitCode === null) return;
     child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...extraArgs], {
       stdio: 'ignore',
     });
@@ -98,6 +101,9 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Own
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
+    get running() {
+      return child !== undefined && child.exitCode === null;
+    },
     start,
     stop,
     async destroy() {
