@@ -1,3 +1,4 @@
 import { definePackageConfig } from '../../tsup.config.base.js';
 
-export default definePackageConfig({ entry: { index: 'src/index.ts' } });
+// ESM only: the suite imports vitest, which cannot be loaded by require().
+export default definePackageConfig({ entry: { index: 'src/index.ts' }, format: ['esm'] });
