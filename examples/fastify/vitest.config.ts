@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'example-node-http', include: ['test/**/*.test.ts'] },
+  test: { name: 'example-fastify', include: ['test/**/*.test.ts'] },
 });
