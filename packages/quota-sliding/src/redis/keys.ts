@@ -14,8 +14,8 @@ export function tenantStem(prefix: string, tenantId: string): string {
   return `${prefix}{${tag}}`;
 }
 
-/** The per-dimension key of an algorithm (`fw` fixed, `sw` counter, `sl` log), including the window length. */
-export function dimensionKey(stem: string, kind: 'fw' | 'sw' | 'sl', dimension: QuotaDimension, limits: TenantQuota): string {
+/** The sorted set of one dimension's sliding log, per window length. */
+export function logKey(stem: string, dimension: QuotaDimension, limits: TenantQuota): string {
   const limit = limits[dimension];
-  return `${stem}:${kind}:${dimension === 'requests' ? 'r' : 't'}:${limit === undefined ? '-' : limit.windowMs}`;
+  return `${stem}:${dimension === 'requests' ? 'r' : 't'}:${limit === undefined ? '-' : limit.windowMs}`;
 }

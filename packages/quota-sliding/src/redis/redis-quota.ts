@@ -3,7 +3,7 @@ import { createMemorySlidingQuota } from '../memory/memory-quota.js';
 import { checkLimits, isUnlimited, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { FailurePolicy, RedisQuota, RedisQuotaClient, RedisQuotaOptions, RedisSlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { createGuard } from './guard.js';
-import { dimensionKey, tenantStem } from './keys.js';
+import { logKey, tenantStem } from './keys.js';
 import { LOG_CHECK, LOG_SETTLE, WINDOW_CHECK, WINDOW_SETTLE } from './scripts.js';
 
 type Command = (...args: (string | number)[]) => Promise<unknown>;
@@ -70,20 +70,18 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
   const kind = algorithm === 'fixed' ? 'fw' : algorithm === 'counter' ? 'sw' : 'sl';
   const sliding = algorithm === 'counter' ? 1 : 0;
   if (isLog) {
-    client.defineCommand(COMMANDS.logCheck, { numberOfKeys: 4, lua: LOG_CHECK });
-    client.defineCommand(COMMANDS.logSettle, { numberOfKeys: 4, lua: LOG_SETTLE });
+    client.defineCommand(COMMANDS.logCheck, { numberOfKeys: 3, lua: LOG_CHECK });
+    client.defineCommand(COMMANDS.logSettle, { numberOfKeys: 3, lua: LOG_SETTLE });
   } else {
-    client.defineCommand(COMMANDS.windowCheck, { numberOfKeys: 2, lua: WINDOW_CHECK });
-    client.defineCommand(COMMANDS.windowSettle, { numberOfKeys: 2, lua: WINDOW_SETTLE });
+    client.defineCommand(COMMANDS.windowCheck, { numberOfKeys: 1, lua: WINDOW_CHECK });
+    client.defineCommand(COMMANDS.windowSettle, { numberOfKeys: 1, lua: WINDOW_SETTLE });
   }
   const check = command(client, isLog ? COMMANDS.logCheck : COMMANDS.windowCheck);
   const settleCommand = command(client, isLog ? COMMANDS.logSettle : COMMANDS.windowSettle);
 
   const keysOf = (tenantId: string, limits: TenantQuota): string[] => {
-    const stem = tenantStem(prefix, tenantId);
-    const r = dimensionKey(stem, kind, 'requests', limits);
-    const t = dimensionKey(stem, kind, 'tokens', limits);
-    return isLog ? [r, `${r}:m`, t, `${t}:m`] : [r, t];
+    const stem = `${tenantStem(prefix, tenantId)}:${kind}`;
+    return isLog ? [stem, logKey(stem, 'requests', limits), logKey(stem, 'tokens', limits)] : [stem];
   };
 
   const degraded = (tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult => {
@@ -126,7 +124,7 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
       const delta = limit === undefined || real === undefined ? 0 : real - (ticket.cost[d] ?? 0);
       if (delta !== 0) any = true;
       const data = ticket.data?.[d];
-      args.push(delta === 0 ? 0 : (limit?.windowMs ?? 0), isLog ? (typeof data === 'string' ? data : '') : (ticketNumber(ticket, d) ?? -1), delta);
+      args.push(isLog ? (typeof data === 'string' ? data : '') : (ticketNumber(ticket, d) ?? -1), limit?.windowMs ?? 0, delta);
     }
     if (!any) return;
     // A settlement Redis cannot take is reported through the hooks and dropped:
