@@ -280,8 +280,8 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
       const e = byId.peek(id);
       return e !== undefined && e.freshUntil > clock.now() ? e.value : undefined;
     },
-    invalidate(id, domains) {
-      invalidate(id, domains);
+    invalidate(id, domains = []) {
+      invalidate(id, domains.map((domain) => normalizeHost(domain) ?? domain));
     },
     clear() {
       epoch += 1;

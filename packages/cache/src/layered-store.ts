@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { deepFreeze, normalizeHost, type TenantConfig, type TenantStore } from '@tenant/core';
+import { deepFreeze, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, type CachedTenantStoreOptions } from './cached-store.js';
 import { checkPrefix, escapeKeyPart } from './keys.js';
 import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.js';
@@ -270,7 +270,7 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     if (message === undefined || message.o === instance) return;
     counts.received += 1;
     changes += 1;
-    const domains = message.d.map((d) => normalizeHost(d) ?? d);
+    const domains = message.d;
     memory.invalidate(message.id, domains);
     // This instance may have copied an old read into Redis just before the
     // message came (its command connection keeps order): delete again, then

@@ -60,6 +60,13 @@ describe('layered store on the shared Redis', () => {
     expect(b.stats().pubsub.received).toBeGreaterThanOrEqual(1);
     expect(a.stats().pubsub.published).toBe(1);
 
+    // A tenant B was told does not exist appears once A creates it.
+    expect(await b.get('newco')).toBeUndefined();
+    expect(await b.get('newco')).toBeUndefined();
+    await a.create({ id: 'newco' });
+    await eventually(() => b.stats().pubsub.received >= 2);
+    expect((await b.get('newco'))?.id).toBe('newco');
+
     // A write made elsewhere and seen only by A's change feed reaches B too.
     await inner.update('acme', { plan: 'team' });
     await eventually(() => b.peek('acme') === undefined);
