@@ -92,8 +92,8 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
   const migrator = (schema: string) =>
     new Migrator({ db: db.withSchema(schema), provider, migrationTableSchema: schema });
 
-  const exists = async (schema: string) => {
-    const row = await db.selectFrom('pg_catalog.pg_namespace').select('nspname').where('nspname', '=', schema).executeTakeFirst();
+  const exists = async (schema: string, q: AnyKysely = db) => {
+    const row = await q.selectFrom('pg_catalog.pg_namespace').select('nspname').where('nspname', '=', schema).executeTakeFirst();
     return row !== undefined;
   };
 
@@ -143,7 +143,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     async withTenantSchema(slug, fn) {
       const schema = schemaName(slug);
       return db.transaction().execute(async (trx) => {
-        if (!(await exists(schema))) {
+        if (!(await exists(schema, trx))) {
           throw new TenantError('tenant_not_found', '[@tenant/store-sql] The tenant schema does not exist: provision it first', { tenantId: slug });
         }
         // The slug matches SLUG, so quoting it in the value is safe.

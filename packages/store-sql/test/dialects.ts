@@ -2,7 +2,7 @@
 // kysely's own test suite. A database that cannot be reached fails the tests.
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type ExpressionBuilder } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import type { AnyKysely, SqlDialectName } from '../src/dialect.js';
@@ -38,3 +38,6 @@ export const DIALECTS: readonly DialectCase[] = [
 export function uniquePrefix(tag: string): string {
   return `t${process.pid}_${randomBytes(3).toString('hex')}_${tag}_`;
 }
+
+/** An expression builder over any schema, for callbacks in tests on dynamic table names. */
+export type AnyExpressionBuilder = ExpressionBuilder<any, any>;

@@ -5,6 +5,8 @@ import { createTestTenant } from '@tenant/core/testing';
 import { TenantError, runWithTenant, runWithoutTenant } from '@tenant/core';
 import { tenantScopePlugin, unscoped, withTenantScope } from '../src/index.js';
 import type { AnyKysely } from '../src/dialect.js';
+import type { AnyExpressionBuilder } from './dialects.js';
+
 
 const raw: AnyKysely = new Kysely({
   dialect: {
@@ -63,7 +65,7 @@ describe('tenantScopePlugin: select', () => {
       db
         .selectFrom('customers')
         .select('id')
-        .where('id', 'in', (eb) => eb.selectFrom('orders').select('customer_id'))
+        .where('id', 'in', (eb: AnyExpressionBuilder) => eb.selectFrom('orders').select('customer_id'))
         .where((eb) => eb.exists(db.selectFrom('items').select('sku')))
         .union(db.selectFrom('app.notes').select('id'))
         .union(db.selectFrom('other.notes').select('id')),
