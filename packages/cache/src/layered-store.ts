@@ -174,6 +174,16 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     return null;
   };
 
+  // A host's owner is stored as a JSON string, which never equals NONE.
+  const parseOwner = (raw: string): string | undefined => {
+    try {
+      const id = JSON.parse(raw) as unknown;
+      return typeof id === 'string' ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
   // Bumped by every invalidation this instance makes or hears of: a store read
   // that an invalidation overtook is not copied into Redis, where it could
   // outlive the change it predates.
@@ -195,8 +205,9 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     async getByDomain(host) {
       const raw = await redisGet(domainKey(host));
       if (raw === NONE) return undefined;
-      if (typeof raw === 'string') {
-        const tenant = await viaRedis.get(raw);
+      const owner = typeof raw === 'string' ? parseOwner(raw) : undefined;
+      if (owner !== undefined) {
+        const tenant = await viaRedis.get(owner);
         if (tenant?.domains.includes(host)) return tenant;
       }
       const seen = changes;
@@ -204,7 +215,7 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
       if (raw !== undefined && seen === changes) {
         if (tenant === undefined) redisPut(domainKey(host), NONE, redisNegativeTtlMs);
         else {
-          redisPut(domainKey(host), tenant.id, redisTtlMs);
+          redisPut(domainKey(host), JSON.stringify(tenant.id), redisTtlMs);
           putTenant(tenant.id, tenant);
         }
       }

@@ -60,6 +60,16 @@ describe('layered store on the shared Redis', () => {
     expect(b.stats().pubsub.received).toBeGreaterThanOrEqual(1);
     expect(a.stats().pubsub.published).toBe(1);
 
+    // A third instance finds host and config in Redis, without a store query.
+    b.invalidate('acme'); // memory only: B reads the host through Redis and the store
+    expect((await b.getByDomain('new.example.com'))?.id).toBe('acme');
+    await eventually(async () => (await admin.get(`${p}domain:new.example.com`)) === '"acme"');
+    const queries = state.gets + state.domainGets;
+    const c = await layered(elsewhere(store), REDIS_URL, p);
+    expect((await c.getByDomain('new.example.com'))?.plan).toBe('pro');
+    expect(state.gets + state.domainGets).toBe(queries);
+    expect(c.stats().redis.hits).toBe(2);
+
     // A tenant B was told does not exist appears once A creates it.
     expect(await b.get('newco')).toBeUndefined();
     expect(await b.get('newco')).toBeUndefined();
