@@ -177,6 +177,21 @@ describe('with a Redis of our own that goes down', () => {
     await eventually(async () => (await b.get('acme'))?.plan === 'team');
   }, 30_000);
 
+  it('flushes memory when only the subscriber connection dropped', async () => {
+    const { store, inner } = observedStore({ tenants: [{ id: 'acme', plan: 'free' }] });
+    const p = runPrefix('dropped');
+    const a = await layered(store, server.url, p);
+    const b = await layered(elsewhere(store), server.url, p);
+    await b.get('acme');
+    const admin = await client(server.url);
+    // Redis stays up; B's subscription is cut, and the change below may be published while it is away.
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await inner.update('acme', { plan: 'pro' });
+    await eventually(() => b.stats().flushes >= 1);
+    expect((await b.get('acme'))?.plan).toBe('pro');
+    await a.close();
+  });
+
   it('tenant cache: reads fall back and report, writes without a fallback throw', async () => {
     const redis = await client(server.url);
     const errors: CacheErrorEvent[] = [];
