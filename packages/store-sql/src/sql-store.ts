@@ -190,12 +190,29 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
     return byTenant;
   };
 
-  const load = async (q: AnyKysely, id: string, forUpdate: boolean): Promise<TenantConfig | undefined> => {
-    let query = q.selectFrom(tables.tenants).select(TENANT_COLUMNS).where('id', '=', id);
-    if (forUpdate && lockRows) query = query.forUpdate();
+  // Locks the row for a write (PostgreSQL and MySQL cannot lock the nullable side of an outer join: two queries).
+  const loadForUpdate = async (trx: AnyTransaction, id: string): Promise<TenantConfig | undefined> => {
+    let query = trx.selectFrom(tables.tenants).select(TENANT_COLUMNS).where('id', '=', id);
+    if (lockRows) query = query.forUpdate();
     const row = (await query.executeTakeFirst()) as TenantRow | undefined;
     if (row === undefined) return undefined;
-    return toConfig(row, (await domainsOf(q, [id])).get(id) ?? []);
+    return toConfig(row, (await domainsOf(trx, [id])).get(id) ?? []);
+  };
+
+  // A read in one round trip: the tenant row once per domain (or once with no domain), in domain order.
+  const loadWhere = async (where: 'id' | 'domain', value: string): Promise<TenantConfig | undefined> => {
+    let query = db
+      .selectFrom(`${tables.tenants} as t`)
+      .leftJoin(`${tables.domains} as d`, 'd.tenant_id', 't.id')
+      .select([...TENANT_COLUMNS.map((c) => `t.${c}` as const), 'd.domain as domain']);
+    query =
+      where === 'id'
+        ? query.where('t.id', '=', value)
+        : query.where('t.id', '=', db.selectFrom(tables.domains).select('tenant_id').where('domain', '=', value));
+    const rows = (await query.orderBy('d.position').execute()) as (TenantRow & { domain: string | null })[];
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    return toConfig(first, rows.flatMap((row) => (row.domain === null ? [] : [row.domain])));
   };
 
   const insertDomains = async (trx: AnyTransaction, tenant: TenantConfig) => {
@@ -241,7 +258,7 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   ): Promise<TenantConfig> => {
     const result = await db.transaction().execute(async (trx) => {
       const checked = checkedId(id);
-      const current = checked === undefined ? undefined : await load(trx, checked, true);
+      const current = checked === undefined ? undefined : await loadForUpdate(trx, checked);
       if (current === undefined) {
         throw new TenantError('tenant_not_found', '[@tenant/store-sql] No tenant with this id', { tenantId: String(id) });
       }
@@ -269,14 +286,13 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
 
     async get(id) {
       const checked = checkedId(id);
-      return checked === undefined ? undefined : load(db, checked, false);
+      return checked === undefined ? undefined : loadWhere('id', checked);
     },
 
     async getByDomain(domain) {
       const host = typeof domain === 'string' ? normalizeHost(domain) : undefined;
       if (host === undefined) return undefined;
-      const owner = (await db.selectFrom(tables.domains).select('tenant_id').where('domain', '=', host).executeTakeFirst()) as { tenant_id: string } | undefined;
-      return owner === undefined ? undefined : load(db, owner.tenant_id, false);
+      return loadWhere('domain', host);
     },
 
     async list(query: TenantListQuery = {}): Promise<TenantPage> {
