@@ -110,6 +110,23 @@ describe.each(backends.filter(([name]) => name.startsWith('redis')))('%s', (_nam
     expect((await quota.consume('we{ird}', { requests: 0 }, limits)).dimensions.requests?.remaining).toBe(4);
   });
 
+  it('sets an expiry on every key it writes, no longer than the state is needed', async () => {
+    const quota = make();
+    const tenant = `ttl-${Math.random().toString(36).slice(2, 8)}`;
+    // Tokens on a short window, requests on a long one: the key must outlive both.
+    await quota.consume(tenant, { requests: 1, tokens: 1 }, { requests: { limit: 5, windowMs: 600_000 }, tokens: { limit: 5, windowMs: 1_000 } });
+    await quota.consume(tenant, { tokens: 1 }, { requests: { limit: 5, windowMs: 600_000 }, tokens: { limit: 5, windowMs: 1_000 } });
+    const keys = await client.keys(`${prefix}{${tenant}}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      const ttl = await client.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2 * 600_000 + 1);
+    }
+    const longest = Math.max(...(await Promise.all(keys.map((k) => client.pttl(k)))));
+    expect(longest).toBeGreaterThan(1_000);
+  });
+
   it('rejects bad input without touching Redis', async () => {
     const quota = make();
     await expect(quota.consume('acme', { requests: -1 }, { requests: { limit: 1, windowMs: 1_000 } })).rejects.toThrow(RangeError);

@@ -5,9 +5,9 @@
 // ../memory/log.ts, so every backend answers alike. Replies are flat arrays
 // of integers (and log entry names).
 //
-// Key TTLs are set from the dimensions limited in the call: a dimension that
-// a later call no longer limits may lose its state early, which only drops
-// usage that no limit in force counts any more.
+// Key expiries are set from the dimensions limited in the call: a dimension
+// that a later call no longer limits may lose its state early, which only
+// drops usage that no limit in force counts any more.
 
 const NOW = `
 local t = redis.call('TIME')
@@ -25,21 +25,28 @@ local sliding = ARGV[1] == '1'
 local key = KEYS[1]
 local names = { 'r:' .. ARGV[3], 't:' .. ARGV[6] }
 local stored = redis.call('HMGET', key, names[1], names[2])
-local function parse(v, w)
+-- Set only when a window starts (or the key is new): the expiry is an
+-- absolute time, the same for every call within a window.
+local expire_at = 0
+local rolled = false
+local function parse(i, w)
   local start = now - (now % w)
-  if not v then return start, 0, 0 end
+  local v = stored[i]
+  local horizon = start + w
+  if sliding then horizon = horizon + w end
+  expire_at = math.max(expire_at, horizon)
+  if not v then
+    rolled = true
+    return start, 0, 0
+  end
   local s, c, p = string.match(v, '^(%d+):(%d+):(%d+)$')
   s = tonumber(s)
-  c = tonumber(c) or 0
-  if s == start then return start, c, tonumber(p) end
-  if s == start - w then return start, 0, c end
+  if s == start then return start, tonumber(c), tonumber(p) end
+  rolled = true
+  if s == start - w then return start, 0, tonumber(c) end
   return start, 0, 0
 end
-local function keep_for(start, w)
-  if sliding then return start + 2 * w - now end
-  return start + w - now
-end
-local function save(fields, keep)
+local function save(fields)
   if #fields == 0 then return end
   -- A field read as missing may mean new window lengths: drop stale ones.
   if (not stored[1] or not stored[2]) and redis.call('HLEN', key) > 1 then
@@ -48,7 +55,7 @@ local function save(fields, keep)
     end
   end
   redis.call('HSET', key, unpack(fields))
-  redis.call('PEXPIRE', key, math.max(1, keep))
+  if rolled then redis.call('PEXPIREAT', key, expire_at) end
 end
 `;
 
@@ -61,7 +68,7 @@ for i = 1, 2 do
   if L >= 0 then
     local w = tonumber(ARGV[i * 3])
     local want = tonumber(ARGV[i * 3 + 1])
-    local start, cur, prev = parse(stored[i], w)
+    local start, cur, prev = parse(i, w)
     local weighed = prev
     if not sliding then weighed = 0 end
     local elapsed = now - start
@@ -83,36 +90,36 @@ for i = 1, 2 do
     if wait ~= 0 then ok = 0 end
   end
 end
-local reply = { now, ok }
+local reply = { now, ok, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 local fields = {}
-local keep = 0
 for i = 1, 2 do
   local d = dims[i]
   if d then
     if ok == 1 and d.want > 0 then
-      table.insert(fields, names[i])
-      table.insert(fields, string.format('%d:%d:%d', d.start, d.cur + d.want, d.prev))
+      fields[#fields + 1] = names[i]
+      fields[#fields + 1] = string.format('%d:%d:%d', d.start, d.cur + d.want, d.prev)
     end
-    keep = math.max(keep, keep_for(d.start, d.w))
-    for _, v in ipairs({ d.wait, d.before, d.after, d.start + d.w, d.start }) do table.insert(reply, v) end
-  else
-    for _ = 1, 5 do table.insert(reply, 0) end
+    local at = i * 5 - 2
+    reply[at] = d.wait
+    reply[at + 1] = d.before
+    reply[at + 2] = d.after
+    reply[at + 3] = d.start + d.w
+    reply[at + 4] = d.start
   end
 end
-save(fields, keep)
+save(fields)
 return reply
 `;
 
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension: ticket window start, windowMs (0: not limited), delta. */
 export const WINDOW_SETTLE = `${NOW}${WINDOW_HELPERS}
 local fields = {}
-local keep = 0
 for i = 1, 2 do
   local w = tonumber(ARGV[i * 3])
   if w > 0 then
     local ts = tonumber(ARGV[i * 3 - 1])
     local delta = tonumber(ARGV[i * 3 + 1])
-    local start, cur, prev = parse(stored[i], w)
+    local start, cur, prev = parse(i, w)
     local changed = delta ~= 0
     if not changed then
     elseif ts == start then cur = math.max(0, cur + delta)
@@ -120,13 +127,12 @@ for i = 1, 2 do
     elseif delta > 0 then cur = cur + delta
     else changed = false end
     if changed then
-      table.insert(fields, names[i])
-      table.insert(fields, string.format('%d:%d:%d', start, cur, prev))
+      fields[#fields + 1] = names[i]
+      fields[#fields + 1] = string.format('%d:%d:%d', start, cur, prev)
     end
-    keep = math.max(keep, keep_for(start, w))
   end
 end
-save(fields, keep)
+save(fields)
 return 1
 `;
 
