@@ -1,3 +1,5 @@
+import { isPromiseLike, type MaybePromise } from '@tenant/core';
+
 /**
  * Shares one in-flight load per key: while a load for `key` is pending,
  * later callers get the same promise. The entry is removed when the load
@@ -23,6 +25,21 @@ export class SingleFlight<T> {
 
   clear(): void {
     this.#pending.clear();
+  }
+}
+
+/** `next(value)`, now when `value` is plain, or once it settles when it is a promise. */
+export function chain<A, B>(value: MaybePromise<A>, next: (value: A) => MaybePromise<B>): MaybePromise<B> {
+  return isPromiseLike(value) ? Promise.resolve(value).then(next) : next(value);
+}
+
+/** `run()`, with `fallback(error)` for a synchronous throw or a rejection. */
+export function recover<T>(run: () => MaybePromise<T>, fallback: (error: unknown) => T): MaybePromise<T> {
+  try {
+    const result = run();
+    return isPromiseLike(result) ? Promise.resolve(result).catch(fallback) : result;
+  } catch (error) {
+    return fallback(error);
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { requireTenant, TenantError } from '@tenant/core';
+import { requireTenant, TenantError, type MaybePromise } from '@tenant/core';
 import { checkKey, checkPrefix, checkTtl, escapeKeyPart } from './keys.js';
-import { call, report, SingleFlight } from './single-flight.js';
+import { call, chain, recover, report, SingleFlight } from './single-flight.js';
 import type { CacheBackend, CacheErrorListener, CacheSetOptions, ScopedCache, TenantCache } from './types.js';
 
 /** Options of {@link createTenantCache} and {@link createGlobalCache}. */
@@ -65,99 +65,100 @@ function createScope(config: Resolved, namespace: () => Namespace): ScopedCache 
   const { backend, defaultTtlMs, onError, flights, generations } = config;
   const fail = (operation: string, ns: Namespace, error: unknown) => report(onError, { operation, error, tenantId: ns.tenantId });
 
+  // Operations are chains of backend calls that stay synchronous on a
+  // synchronous backend (memory), so a memory hit costs one promise, not one
+  // per step; on Redis each step waits for its round trip.
+
   // The generation token; a missing one (never cleared, or evicted) is
   // replaced by a fresh token, so an evicted generation never revives old entries.
-  const generation = async (ns: Namespace): Promise<string> => {
-    const current = await backend.get(ns.generationKey);
-    if (typeof current === 'string') return current;
-    return generations.run(ns.generationKey, async () => {
-      await backend.set(ns.generationKey, newGeneration());
-      // Read back: when two processes create one at once, both use the last written.
-      const created = await backend.get(ns.generationKey);
-      if (typeof created !== 'string') throw new Error('[@tenant/cache] The backend lost a generation key just written');
-      return created;
-    });
-  };
-  const entryKey = async (ns: Namespace, key: string) => `${ns.entryPrefix}${await generation(ns)}:${escapeKeyPart(key)}`;
+  const generation = (ns: Namespace): MaybePromise<string> =>
+    chain(backend.get(ns.generationKey), (current) =>
+      typeof current === 'string'
+        ? current
+        : generations.run(ns.generationKey, async () => {
+            await backend.set(ns.generationKey, newGeneration());
+            // Read back: when two processes create one at once, both use the last written.
+            const created = await backend.get(ns.generationKey);
+            if (typeof created !== 'string') throw new Error('[@tenant/cache] The backend lost a generation key just written');
+            return created;
+          }),
+    );
+  const entryKey = (ns: Namespace, key: string): MaybePromise<string> =>
+    chain(generation(ns), (gen) => `${ns.entryPrefix}${gen}:${escapeKeyPart(key)}`);
   const ttlOf = (options: CacheSetOptions | undefined) => checkTtl(options?.ttlMs, 'ttlMs') ?? defaultTtlMs;
+  // Reads with a fallback: a backend failure is reported and answered with `fallback`.
+  const read = <T>(operation: string, ns: Namespace, run: () => MaybePromise<T>, fallback: T): MaybePromise<T> =>
+    recover(run, (error) => {
+      fail(operation, ns, error);
+      return fallback;
+    });
 
   const scope: ScopedCache = {
-    async get<T>(key: string) {
-      checkKey(key);
-      const ns = namespace();
-      try {
-        return (await backend.get(await entryKey(ns, key))) as T | undefined;
-      } catch (error) {
-        fail('get', ns, error);
-        return undefined;
-      }
+    get<T>(key: string) {
+      return call(() => {
+        checkKey(key);
+        const ns = namespace();
+        return read('get', ns, () => chain(entryKey(ns, key), (full) => backend.get(full)), undefined);
+      }) as Promise<T | undefined>;
     },
-    async set(key, value, options) {
-      checkKey(key);
-      if (value === undefined) throw new TypeError('[@tenant/cache] A cache value can not be undefined');
-      const ttlMs = ttlOf(options);
-      const ns = namespace();
-      try {
-        await backend.set(await entryKey(ns, key), value, ttlMs);
-        return true;
-      } catch (error) {
-        fail('set', ns, error);
-        return false;
-      }
+    set(key, value, options) {
+      return call(() => {
+        checkKey(key);
+        if (value === undefined) throw new TypeError('[@tenant/cache] A cache value can not be undefined');
+        const ttlMs = ttlOf(options);
+        const ns = namespace();
+        return read('set', ns, () => chain(chain(entryKey(ns, key), (full) => backend.set(full, value, ttlMs)), () => true), false);
+      });
     },
-    async delete(key) {
-      checkKey(key);
-      const ns = namespace();
-      return backend.delete(await entryKey(ns, key));
+    delete(key) {
+      return call(() => {
+        checkKey(key);
+        const ns = namespace();
+        return chain(entryKey(ns, key), (full) => backend.delete(full));
+      });
     },
-    async has(key) {
-      checkKey(key);
-      const ns = namespace();
-      try {
-        return await backend.has(await entryKey(ns, key));
-      } catch (error) {
-        fail('has', ns, error);
-        return false;
-      }
+    has(key) {
+      return call(() => {
+        checkKey(key);
+        const ns = namespace();
+        return read('has', ns, () => chain(entryKey(ns, key), (full) => backend.has(full)), false);
+      });
     },
-    async getOrSet<T>(key: string, load: () => T | Promise<T>, options?: CacheSetOptions) {
-      checkKey(key);
-      if (typeof load !== 'function') throw new TypeError('[@tenant/cache] getOrSet needs a loader function');
-      const ttlMs = ttlOf(options);
-      const ns = namespace();
-      let full: string | undefined;
-      try {
-        full = await entryKey(ns, key);
-        const cached = await backend.get(full);
-        if (cached !== undefined) return cached as T;
-      } catch (error) {
-        fail('getOrSet', ns, error);
-      }
-      // Without a generation (backend down) the key is unknown: load unshared, store nothing.
-      if (full === undefined) return load();
-      const entry = full;
-      return flights.run(entry, async () => {
-        const value = await call(load);
-        if (value !== undefined) {
-          try {
-            await backend.set(entry, value, ttlMs);
-          } catch (error) {
-            fail('getOrSet', ns, error);
-          }
-        }
-        return value;
-      }) as Promise<T>;
+    getOrSet<T>(key: string, load: () => T | Promise<T>, options?: CacheSetOptions) {
+      return call(() => {
+        checkKey(key);
+        if (typeof load !== 'function') throw new TypeError('[@tenant/cache] getOrSet needs a loader function');
+        const ttlMs = ttlOf(options);
+        const ns = namespace();
+        const lookup = read(
+          'getOrSet',
+          ns,
+          () => chain(entryKey(ns, key), (full) => chain(backend.get(full), (cached): [string | undefined, unknown] => [full, cached])),
+          [undefined, undefined],
+        );
+        return chain(lookup, ([full, cached]): MaybePromise<T> => {
+          if (cached !== undefined) return cached as T;
+          // Without a generation (backend down) the key is unknown: load unshared, store nothing.
+          if (full === undefined) return load();
+          return flights.run(full, async () => {
+            const value = await call(load);
+            if (value !== undefined) await read('getOrSet', ns, () => backend.set(full, value, ttlMs), undefined);
+            return value;
+          }) as Promise<T>;
+        });
+      });
     },
-    async increment(key, by = 1, options) {
-      checkKey(key);
-      if (!Number.isSafeInteger(by)) throw new RangeError('[@tenant/cache] increment: by must be an integer');
-      const ttlMs = ttlOf(options);
-      const ns = namespace();
-      return backend.increment(await entryKey(ns, key), by, ttlMs);
+    increment(key, by = 1, options) {
+      return call(() => {
+        checkKey(key);
+        if (!Number.isSafeInteger(by)) throw new RangeError('[@tenant/cache] increment: by must be an integer');
+        const ttlMs = ttlOf(options);
+        const ns = namespace();
+        return chain(entryKey(ns, key), (full) => backend.increment(full, by, ttlMs));
+      });
     },
-    async clear() {
-      const ns = namespace();
-      await backend.set(ns.generationKey, newGeneration());
+    clear() {
+      return call(() => backend.set(namespace().generationKey, newGeneration()));
     },
   };
   return scope;

@@ -1,4 +1,4 @@
-import type { TenantConfig, TenantStore, Unsubscribe } from '@tenant/interfaces';
+import type { MaybePromise, TenantConfig, TenantStore, Unsubscribe } from '@tenant/interfaces';
 
 /**
  * Where a tenant-scoped cache keeps its entries: a small key/value contract,
@@ -8,24 +8,28 @@ import type { TenantConfig, TenantStore, Unsubscribe } from '@tenant/interfaces'
  *
  * Values are JSON-serializable data. A backend may keep them by reference
  * (memory) or serialize them (Redis): treat cached values as immutable.
+ *
+ * A method may answer synchronously (the memory backend does: a hit then
+ * costs no promise per step) or with a promise (Redis); it may throw or
+ * reject on failure.
  */
 export interface CacheBackend {
   /** A short name for errors and stats, such as `memory` or `redis`. */
   readonly name: string;
   /** The value under `key`, or `undefined` when absent or expired. */
-  get(key: string): Promise<unknown>;
+  get(key: string): MaybePromise<unknown>;
   /** Stores `value` (never `undefined`) under `key`, expiring after `ttlMs` when given. */
-  set(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  set(key: string, value: unknown, ttlMs?: number): MaybePromise<void>;
   /** Removes `key`; whether it was there. */
-  delete(key: string): Promise<boolean>;
+  delete(key: string): MaybePromise<boolean>;
   /** Whether `key` holds a value that has not expired. */
-  has(key: string): Promise<boolean>;
+  has(key: string): MaybePromise<boolean>;
   /**
    * Adds the integer `by` to the integer under `key` (absent counts as 0) and
    * returns the result. `ttlMs` applies only when the key has no expiry yet
    * (a new counter), so a counter's window does not slide.
    */
-  increment(key: string, by: number, ttlMs?: number): Promise<number>;
+  increment(key: string, by: number, ttlMs?: number): MaybePromise<number>;
 }
 
 /** Where a cache operation failed: reported through `onError`. */

@@ -13,7 +13,8 @@ const NULL = Symbol('null');
 
 /**
  * A {@link CacheBackend} in this process's memory, on lru-cache: bounded by
- * entry count, with per-entry TTL. Values are kept by reference.
+ * entry count, with per-entry TTL. Values are kept by reference. It answers
+ * synchronously.
  *
  * @example
  * ```ts
@@ -31,23 +32,22 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): CacheBa
   };
   return {
     name: 'memory',
-    get: (key) => Promise.resolve(read(key)),
+    get: read,
     set(key, value, ttlMs) {
-      if (value === undefined) return Promise.reject(new TypeError('[@tenant/cache] A cache value can not be undefined'));
+      if (value === undefined) throw new TypeError('[@tenant/cache] A cache value can not be undefined');
       lru.set(key, value ?? NULL, ttlMs === undefined ? undefined : { ttl: ttlMs });
-      return Promise.resolve();
     },
-    delete: (key) => Promise.resolve(lru.delete(key)),
-    has: (key) => Promise.resolve(lru.has(key)),
+    delete: (key) => lru.delete(key),
+    has: (key) => lru.has(key),
     increment(key, by, ttlMs) {
       const current = read(key);
       if (current !== undefined && !Number.isSafeInteger(current)) {
-        return Promise.reject(new TypeError('[@tenant/cache] increment: the value under this key is not an integer'));
+        throw new TypeError('[@tenant/cache] increment: the value under this key is not an integer');
       }
       const next = ((current as number | undefined) ?? 0) + by;
       if (current === undefined) lru.set(key, next, ttlMs === undefined ? undefined : { ttl: ttlMs });
       else lru.set(key, next, { noUpdateTTL: true });
-      return Promise.resolve(next);
+      return next;
     },
   };
 }
