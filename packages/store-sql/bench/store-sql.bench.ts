@@ -1,13 +1,14 @@
 // @tenant/store-sql figures, side by side in one run:
 //  1. the row-level plugin's cost per compiled query (compile with and without it);
-//  2. uncached tenant lookups per second on each dialect (PostgreSQL, MariaDB, SQLite).
+//  2. uncached tenant lookups per second on each dialect (PostgreSQL, MariaDB, SQLite);
+//  and a shard lookup, for scale.
 // To add a column (for example a cached store), add an entry to LOOKUP_VARIANTS.
 import { afterAll, bench, describe } from 'vitest';
 import { CamelCasePlugin, DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import type { TenantStore } from '@tenant/interfaces';
 import { runWithTenant } from '@tenant/core';
 import { createTestTenant } from '@tenant/core/testing';
-import { createSqlTenantStore, migrateTenantStore, withTenantScope } from '../src/index.js';
+import { createShardRouter, createSqlTenantStore, migrateTenantStore, withTenantScope } from '../src/index.js';
 import type { AnyKysely } from '../src/dialect.js';
 import { DIALECTS, uniquePrefix } from '../test/dialects.js';
 
@@ -39,6 +40,12 @@ describe('compile a select with a join', () => {
 describe('compile an insert', () => {
   bench('no plugin', () => runWithTenant(acme, () => void insertQuery(compileOnly).compile()), { time: TIME, ...WARMUP });
   bench('tenantScopePlugin', () => runWithTenant(acme, () => void insertQuery(scoped).compile()), { time: TIME, ...WARMUP });
+});
+
+describe('shard routing', () => {
+  const router = createShardRouter({ shards: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`s${i}`, i])) });
+  let i = 0;
+  bench('createShardRouter(8 shards × 160 points).shardFor()', () => void router.shardFor(`tenant-${i++ % 100_000}`), { time: TIME, ...WARMUP });
 });
 
 // 2. Tenant lookups per second, one describe per dialect.

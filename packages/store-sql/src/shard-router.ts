@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { TenantError } from '@tenant/interfaces';
 import { currentTenantId } from '@tenant/core';
 
@@ -26,8 +25,19 @@ export interface ShardRouter<S> {
   unpin(tenantId: string): void;
 }
 
+/** A 32-bit hash of a string: FNV-1a over its UTF-16 code units, then murmur3's finalizer for avalanche. Stable across versions: changing it would move tenants. */
 function point(key: string): number {
-  return createHash('md5').update(key).digest().readUInt32BE(0);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i += 1) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /**
