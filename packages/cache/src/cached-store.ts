@@ -27,6 +27,12 @@ export interface CachedTenantStoreOptions {
    * fails (stale-if-error). `0` disables it. @default 86_400_000 (one day)
    */
   readonly staleIfErrorMs?: number;
+  /**
+   * After a failed load served stale, how long that stale entry is served
+   * without asking the store again, so a store that is down (and perhaps
+   * slow to fail) is not queried by every request. @default 1_000
+   */
+  readonly errorBackoffMs?: number;
   /** Subscribe to the inner store's change feed and invalidate on its events. @default true */
   readonly subscribe?: boolean;
   /** Receives store failures that were served stale, and listener failures. @default undefined */
@@ -90,6 +96,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   const ttlMs = duration(options.ttlMs, 'ttlMs', 60_000);
   const negativeTtlMs = duration(options.negativeTtlMs, 'negativeTtlMs', 5_000);
   const staleIfErrorMs = duration(options.staleIfErrorMs, 'staleIfErrorMs', 86_400_000);
+  const errorBackoffMs = duration(options.errorBackoffMs, 'errorBackoffMs', 1_000);
   const clock = options.clock ?? systemClock;
   const onError = options.onError;
 
@@ -131,6 +138,13 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     });
   };
 
+  // After a failed load, a stale entry is served and kept fresh for
+  // errorBackoffMs (never past its stale limit) before the store is asked again.
+  const backOff = <V>(cache: LRUCache<string, Entry<V>>, key: string, e: Entry<V>, now: number): V => {
+    cache.set(key, { value: e.value, freshUntil: Math.min(now + errorBackoffMs, e.staleUntil), staleUntil: e.staleUntil });
+    return e.value;
+  };
+
   const loadId = (id: string): Promise<TenantConfig | undefined> =>
     idFlights.run(id, async () => {
       const started = epoch;
@@ -142,9 +156,11 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         if (isAnswer(error)) throw error;
         const stale = byId.get(id);
         const err = failure(error, id);
-        if (stale !== undefined && stale.staleUntil > clock.now()) {
+        const now = clock.now();
+        // An entry still here was not invalidated: the stale copy is the latest known.
+        if (stale !== undefined && stale.staleUntil > now) {
           staleHits += 1;
-          return stale.value;
+          return backOff(byId, id, stale, now);
         }
         throw err;
       }
@@ -169,9 +185,11 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         const pointer = byDomain.get(host);
         if (pointer !== undefined && pointer.staleUntil > now) {
           const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
-          if (pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host))) {
+          const served = pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host));
+          if (served) {
             staleHits += 1;
-            return target?.value;
+            backOff(byDomain, host, pointer, now);
+            return target === undefined ? undefined : backOff(byId, pointer.value as string, target, now);
           }
         }
         throw err;

@@ -157,6 +157,28 @@ describe('createCachedTenantStore', () => {
       expect((await cached.get('beta'))?.id).toBe('beta');
     });
 
+    it('asks a failing store again only after errorBackoffMs', async () => {
+      const clock = manualClock();
+      const { store, state } = observedStore({ tenants: [{ id: 'acme' }] });
+      const cached = createCachedTenantStore(store, { ttlMs: 1000, errorBackoffMs: 200, clock });
+      await cached.get('acme');
+      state.down = true;
+      clock.advance(1001);
+      await cached.get('acme');
+      expect(state.gets).toBe(2);
+      clock.advance(199);
+      expect((await cached.get('acme'))?.id).toBe('acme');
+      expect(state.gets).toBe(2);
+      clock.advance(2);
+      expect((await cached.get('acme'))?.id).toBe('acme');
+      expect(state.gets).toBe(3);
+      state.down = false;
+      clock.advance(201);
+      await cached.get('acme');
+      expect(state.gets).toBe(4);
+      expect(cached.stats().staleHits).toBe(2); // the lookups in between were answered as fresh
+    });
+
     it('stops serving stale copies after staleIfErrorMs', async () => {
       const clock = manualClock();
       const { store, state } = observedStore({ tenants: [{ id: 'acme' }] });
