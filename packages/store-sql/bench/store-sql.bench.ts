@@ -59,6 +59,7 @@ const LOOKUP_VARIANTS: LookupVariant[] = [
 ];
 
 const TENANTS = 1000;
+const CONCURRENT = 50;
 const ids = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
 const cleanups: (() => Promise<void>)[] = [];
 

@@ -89,6 +89,13 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     this.#scope = scope;
   }
 
+  /** Readies the transformer for the next query (one instance serves many: building one is costly). */
+  reset(): void {
+    this.#tenant = undefined;
+    this.touched = false;
+    this.sawWith = false;
+  }
+
   tenant(): string {
     if (this.#tenant === undefined) {
       const id = this.#scope.tenantId();
@@ -332,15 +339,26 @@ export function tenantScopePlugin(options: TenantScopeOptions): KyselyPlugin {
     tenantId: options.tenantId ?? currentTenantId,
   };
   if (typeof scope.tenantId !== 'function') throw new TypeError('[@tenant/store-sql] tenantId must be a function');
+  // transformQuery is synchronous, so one transformer serves every query; a
+  // re-entrant call (none is known) would get a fresh one.
+  const shared = new TenantScopeTransformer(scope);
+  let busy = false;
   return {
     [BRAND]: true,
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-      const transformer = new TenantScopeTransformer(scope);
-      const node = transformer.transformNode(args.node, args.queryId);
-      if (transformer.touched && transformer.sawWith) {
-        refuse('A query with a CTE (with) on a tenant table cannot be scoped: use a subquery, or unscoped(db)');
+      const transformer = busy ? new TenantScopeTransformer(scope) : shared;
+      const owner = !busy;
+      busy = true;
+      try {
+        transformer.reset();
+        const node = transformer.transformNode(args.node, args.queryId);
+        if (transformer.touched && transformer.sawWith) {
+          refuse('A query with a CTE (with) on a tenant table cannot be scoped: use a subquery, or unscoped(db)');
+        }
+        return node;
+      } finally {
+        if (owner) busy = false;
       }
-      return node;
     },
     transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
       return Promise.resolve(args.result);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantError, createMemoryTenantStore, type TenantChangeEvent, type TenantStore } from '@tenant/core';
-import { createSqlTenantStore, migrateTenantStore, tenantStoreTables, type SqlTenantStore } from '../src/index.js';
+import { Migrator, NO_MIGRATIONS } from 'kysely';
+import { createSqlTenantStore, createTenantStoreMigrations, migrateTenantStore, tenantStoreTables, type SqlTenantStore } from '../src/index.js';
 import type { AnyKysely } from '../src/dialect.js';
 import { DIALECTS, uniquePrefix } from './dialects.js';
 
@@ -60,6 +61,31 @@ for (const dialect of DIALECTS) {
       await migrateTenantStore(db, { tablePrefix: other, to: 'none' });
       const after = (await db.introspection.getTables()).map((t) => t.name);
       expect(after.filter((name) => name.startsWith(other))).toEqual([]);
+    });
+
+    it("runs from the user's own Migrator, merged with their migrations", async () => {
+      const own = uniquePrefix('own');
+      const migrator = new Migrator({
+        db,
+        migrationTableName: `${own}history`,
+        migrationLockTableName: `${own}lock`,
+        provider: {
+          getMigrations: async () => ({
+            ...createTenantStoreMigrations({ tablePrefix: own }),
+            '2027_01_01_app_orders': { up: (d) => d.schema.createTable(`${own}orders`).addColumn('id', 'integer').execute(), down: (d) => d.schema.dropTable(`${own}orders`).execute() },
+          }),
+        },
+      });
+      const up = await migrator.migrateToLatest();
+      expect(up.error).toBeUndefined();
+      expect(up.results?.map((r) => r.migrationName)).toEqual(['2026_11_01_000_tenant_store_initial', '2027_01_01_app_orders']);
+      const ownStore = createSqlTenantStore({ db, tablePrefix: own });
+      await ownStore.create({ id: 'own-a' });
+      expect((await ownStore.get('own-a'))?.id).toBe('own-a');
+      const down = await migrator.migrateTo(NO_MIGRATIONS);
+      expect(down.error).toBeUndefined();
+      await db.schema.dropTable(`${own}history`).execute();
+      await db.schema.dropTable(`${own}lock`).execute();
     });
 
     it('round-trips a full config and finds it by id and domain', async () => {
