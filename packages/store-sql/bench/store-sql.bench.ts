@@ -79,8 +79,11 @@ for (const dialect of DIALECTS) {
     for (const variant of LOOKUP_VARIANTS) {
       const target = variant.wrap(store);
       let i = 0;
-      bench(variant.label, async () => {
+      bench(`${variant.label}, awaited one by one`, async () => {
         await target.get(ids[i++ % TENANTS] as string);
+      }, { time: TIME, ...WARMUP });
+      bench(`${variant.label}, ${CONCURRENT} concurrent (one batch = ${CONCURRENT} lookups)`, async () => {
+        await Promise.all(Array.from({ length: CONCURRENT }, () => target.get(ids[i++ % TENANTS] as string)));
       }, { time: TIME, ...WARMUP });
     }
   });
