@@ -34,7 +34,12 @@ export interface CacheBackend {
 
 /** Where a cache operation failed: reported through `onError`. */
 export interface CacheErrorEvent {
-  /** The operation, such as `get`, `set`, `getOrSet`, `redis.get` or `publish`. */
+  /**
+   * What failed: `get`, `set`, `has`, `getOrSet` (tenant cache backend);
+   * `store` (a tenant store read, served stale or turned into
+   * `store_unavailable`); `onInvalidate` (a listener); `redis.get`,
+   * `redis.set`, `invalidate`, `subscribe`, `unsubscribe` (layered store).
+   */
   readonly operation: string;
   readonly error: unknown;
   /** The tenant involved, when known. */

@@ -50,6 +50,23 @@ describe.each(backends)('tenant cache on the %s backend', (_name, makeBackend) =
     expect(await cache.forTenant('beta').get('null')).toBeUndefined();
   });
 
+  it('follows the tenant context across interleaved async work', async () => {
+    const cache = make();
+    const ids = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    const seen = await Promise.all(
+      ids.map((id, i) =>
+        runWithTenant(asTenant(id), async () => {
+          await sleep(i % 3);
+          await cache.set('who', id);
+          await sleep((i * 7) % 5);
+          return cache.getOrSet('who', () => 'loaded');
+        }),
+      ),
+    );
+    expect(seen).toEqual(ids);
+    for (const id of ids) expect(await cache.forTenant(id).get('who')).toBe(id);
+  });
+
   it('fails closed without a tenant', async () => {
     const cache = make();
     const missing = (e: unknown) => TenantError.is(e, 'tenant_context_missing');
