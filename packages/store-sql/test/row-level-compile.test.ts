@@ -168,6 +168,17 @@ describe('unscoped and options', () => {
     expect(unscoped(raw)).toBe(raw);
   });
 
+  it('passes hostile tenant ids only as bind parameters', () => {
+    for (const hostile of ["x'; drop table orders; --", 'a"b', 'ünï🦄', 'z'.repeat(5000)]) {
+      const hostileDb = raw.withPlugin(tenantScopePlugin({ tables: ['orders'], tenantId: () => hostile }));
+      const select = runWithoutTenant(() => hostileDb.selectFrom('orders').selectAll().compile());
+      expect(select.sql).toBe('select * from "orders" where "orders"."tenant_id" = $1');
+      expect(select.parameters).toEqual([hostile]);
+      const insert = runWithoutTenant(() => hostileDb.insertInto('orders').values({ id: 1 }).compile());
+      expect(insert.sql).toBe('insert into "orders" ("id", "tenant_id") values ($1, $2)');
+    }
+  });
+
   it('takes a custom column and tenant source, and checks its options', () => {
     const custom = raw.withPlugin(tenantScopePlugin({ tables: ['orders'], column: 'org', tenantId: () => 'org-9' }));
     expect(runWithoutTenant(() => custom.selectFrom('orders').selectAll().compile().parameters)).toEqual(['org-9']);
