@@ -19,3 +19,4 @@ export function logKey(stem: string, dimension: QuotaDimension, limits: TenantQu
   const limit = limits[dimension];
   return `${stem}:${dimension === 'requests' ? 'r' : 't'}:${limit === undefined ? '-' : limit.windowMs}`;
 }
+

@@ -16,44 +16,52 @@ local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 /**
  * Window counters (fixed and sliding counter): one hash per tenant and
- * algorithm, one field per dimension and window length ('r:60000'), whose
- * value is 'start:current:previous'.
+ * algorithm, with integer fields rw, rs, rc, rp (requests: the window length
+ * counted in, the current window's start, its count, the previous window's
+ * count) and tw, ts, tc, tp (tokens). Counts kept for another window length
+ * are dropped, as in memory. No string building or parsing in the script.
  */
 const WINDOW_HELPERS = `
 local now = math.floor(now_us / 1000)
 local sliding = ARGV[1] == '1'
 local key = KEYS[1]
-local names = { 'r:' .. ARGV[3], 't:' .. ARGV[6] }
-local stored = redis.call('HMGET', key, names[1], names[2])
--- Set only when a window starts (or the key is new): the expiry is an
--- absolute time, the same for every call within a window.
+local stored = redis.call('HMGET', key, 'rw', 'rs', 'rc', 'rp', 'tw', 'ts', 'tc', 'tp')
+local FIELDS = { { 'rw', 'rs', 'rc', 'rp' }, { 'tw', 'ts', 'tc', 'tp' } }
+-- The expiry is an absolute time, the same for every call within a window:
+-- it is set only when a window starts (or the key is new).
 local expire_at = 0
 local rolled = false
 local function parse(i, w)
   local start = now - (now % w)
-  local v = stored[i]
   local horizon = start + w
   if sliding then horizon = horizon + w end
-  expire_at = math.max(expire_at, horizon)
-  if not v then
+  if horizon > expire_at then expire_at = horizon end
+  local base = i * 4 - 4
+  if tonumber(stored[base + 1]) ~= w then
     rolled = true
     return start, 0, 0
   end
-  local s, c, p = string.match(v, '^(%d+):(%d+):(%d+)$')
-  s = tonumber(s)
-  if s == start then return start, tonumber(c), tonumber(p) end
+  local s = tonumber(stored[base + 2])
+  if s == start then return start, tonumber(stored[base + 3]) or 0, tonumber(stored[base + 4]) or 0 end
   rolled = true
-  if s == start - w then return start, 0, tonumber(c) end
+  if s == start - w then return start, 0, tonumber(stored[base + 3]) or 0 end
   return start, 0, 0
 end
-local function save(fields)
+local fields = {}
+local function stage(i, w, start, cur, prev)
+  local f = FIELDS[i]
+  local n = #fields
+  fields[n + 1] = f[1]
+  fields[n + 2] = w
+  fields[n + 3] = f[2]
+  fields[n + 4] = start
+  fields[n + 5] = f[3]
+  fields[n + 6] = cur
+  fields[n + 7] = f[4]
+  fields[n + 8] = prev
+end
+local function save()
   if #fields == 0 then return end
-  -- A field read as missing may mean new window lengths: drop stale ones.
-  if (not stored[1] or not stored[2]) and redis.call('HLEN', key) > 1 then
-    for _, name in ipairs(redis.call('HKEYS', key)) do
-      if name ~= names[1] and name ~= names[2] then redis.call('HDEL', key, name) end
-    end
-  end
   redis.call('HSET', key, unpack(fields))
   if rolled then redis.call('PEXPIREAT', key, expire_at) end
 end
@@ -61,8 +69,8 @@ end
 
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension (requests, tokens): limit (-1: unlimited), windowMs, want. */
 export const WINDOW_CHECK = `${NOW}${WINDOW_HELPERS}
-local dims = {}
-local ok = 1
+local reply = { now, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+local staged = {}
 for i = 1, 2 do
   local L = tonumber(ARGV[i * 3 - 1])
   if L >= 0 then
@@ -85,35 +93,28 @@ for i = 1, 2 do
         wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
       end
     end
-    dims[i] = { w = w, want = want, start = start, cur = cur, prev = prev, wait = wait,
-      before = math.max(0, math.floor(L - used)), after = math.max(0, math.floor(L - used - want)) }
-    if wait ~= 0 then ok = 0 end
-  end
-end
-local reply = { now, ok, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
-local fields = {}
-for i = 1, 2 do
-  local d = dims[i]
-  if d then
-    if ok == 1 and d.want > 0 then
-      fields[#fields + 1] = names[i]
-      fields[#fields + 1] = string.format('%d:%d:%d', d.start, d.cur + d.want, d.prev)
-    end
+    if wait ~= 0 then reply[2] = 0 end
     local at = i * 5 - 2
-    reply[at] = d.wait
-    reply[at + 1] = d.before
-    reply[at + 2] = d.after
-    reply[at + 3] = d.start + d.w
-    reply[at + 4] = d.start
+    reply[at] = wait
+    reply[at + 1] = math.max(0, math.floor(L - used))
+    reply[at + 2] = math.max(0, math.floor(L - used - want))
+    reply[at + 3] = start + w
+    reply[at + 4] = start
+    if want > 0 then staged[i] = { w, start, cur + want, prev } end
   end
 end
-save(fields)
+if reply[2] == 1 then
+  for i = 1, 2 do
+    local s = staged[i]
+    if s then stage(i, s[1], s[2], s[3], s[4]) end
+  end
+  save()
+end
 return reply
 `;
 
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension: ticket window start, windowMs (0: not limited), delta. */
 export const WINDOW_SETTLE = `${NOW}${WINDOW_HELPERS}
-local fields = {}
 for i = 1, 2 do
   local w = tonumber(ARGV[i * 3])
   if w > 0 then
@@ -126,13 +127,10 @@ for i = 1, 2 do
     elseif sliding and ts == start - w and delta < 0 then prev = math.max(0, prev + delta)
     elseif delta > 0 then cur = cur + delta
     else changed = false end
-    if changed then
-      fields[#fields + 1] = names[i]
-      fields[#fields + 1] = string.format('%d:%d:%d', start, cur, prev)
-    end
+    if changed then stage(i, w, start, cur, prev) end
   end
 end
-save(fields)
+save()
 return 1
 `;
 
