@@ -40,8 +40,11 @@ function idType(dialect: SqlDialectName) {
   return sql`text`;
 }
 
+// PostgreSQL `json`, not `jsonb`: configs must come back exactly as the
+// memory store keeps them (key order, and strings holding \u0000, which jsonb
+// rejects). Add an expression index if you query metadata.
 function jsonType(dialect: SqlDialectName) {
-  if (dialect === 'postgres') return sql`jsonb`;
+  if (dialect === 'postgres') return sql`json`;
   if (dialect === 'mysql') return sql`json`;
   return sql`text`;
 }

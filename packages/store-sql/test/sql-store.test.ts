@@ -106,6 +106,14 @@ for (const dialect of DIALECTS) {
       expect(Object.isFrozen(await store.get('rt-acme'))).toBe(true);
     });
 
+    it('returns JSON exactly as given: key order, escapes, unicode', async () => {
+      const metadata = { z: 1, a: { y: [3, 2, 1], b: 'nul\u0000 tab\t quote" 🦄' }, m: 1.5, big: 9007199254740991 };
+      const created = await store.create({ id: 'json-a', metadata, policy: { tools: ['b', 'a'] } });
+      const read = await store.get('json-a');
+      expect(JSON.stringify(read?.metadata)).toBe(JSON.stringify(metadata));
+      expect(JSON.stringify(read)).toBe(JSON.stringify(created));
+    });
+
     it('behaves like the memory store through a sequence of writes and errors', async () => {
       const memory = createMemoryTenantStore();
       const s = store;
