@@ -35,7 +35,10 @@ function table(title, header, rows) {
 async function opsPerSecond(fn, isAsync, ms = 1_500) {
   let i = 0;
   const warm = performance.now() + 200;
-  while (performance.now() < warm) isAsync ? await fn(i++) : fn(i++);
+  while (performance.now() < warm) {
+    if (isAsync) await fn(i++);
+    else fn(i++);
+  }
   let n = 0;
   const start = performance.now();
   const end = start + ms;
