@@ -88,20 +88,31 @@ describe('PostgreSQL RLS', () => {
     const counts = new Map<string, number>();
     for (const row of await asApp('acme', readAll)) counts.set(row.tenant_id, (counts.get(row.tenant_id) ?? 0) + 1);
     counts.set('globex', 1);
-    for (let i = 0; i < 60; i += 1) {
-      const tenant = tenants[Math.floor(random() * tenants.length)] as (typeof tenants)[number];
-      await runWithTenant(tenant, () =>
-        withTenantTransaction(scoped, undefined, async (trx) => {
-          await sql`set local role ${sql.id(role)}`.execute(unscoped(trx));
-          if (random() < 0.5) {
-            await trx.insertInto(docs).values({ body: `r${i}` }).execute();
-            counts.set(tenant.id, (counts.get(tenant.id) ?? 0) + 1);
-          }
-          const seen = (await sql<{ tenant_id: string }>`select tenant_id from ${sql.table(docs)}`.execute(unscoped(trx))).rows;
-          expect(seen.every((r) => r.tenant_id === tenant.id)).toBe(true);
-          expect(seen.length).toBe(counts.get(tenant.id) ?? 0);
+    // Rounds of concurrent A/B/C transactions through the single pooled connection.
+    for (let round = 0; round < 12; round += 1) {
+      await Promise.all(
+        Array.from({ length: 5 }, (_, k) => {
+          const i = round * 5 + k;
+          const tenant = tenants[Math.floor(random() * tenants.length)] as (typeof tenants)[number];
+          const write = random() < 0.5;
+          return runWithTenant(tenant, () =>
+            withTenantTransaction(scoped, undefined, async (trx) => {
+              await sql`set local role ${sql.id(role)}`.execute(unscoped(trx));
+              if (write) {
+                await trx.insertInto(docs).values({ body: `r${i}` }).execute();
+                counts.set(tenant.id, (counts.get(tenant.id) ?? 0) + 1);
+              }
+              const seen = (await sql<{ tenant_id: string }>`select tenant_id from ${sql.table(docs)}`.execute(unscoped(trx))).rows;
+              expect(seen.every((r) => r.tenant_id === tenant.id)).toBe(true);
+              expect(seen.length).toBe(counts.get(tenant.id) ?? 0);
+            }),
+          );
         }),
       );
+      // Between transactions the connection carries no tenant and no role.
+      const idle = await sql<{ v: string | null; r: string }>`select current_setting('app.tenant_id', true) as v, current_user as r`.execute(db);
+      expect([null, '']).toContain(idle.rows[0]?.v);
+      expect(idle.rows[0]?.r).not.toBe(role);
     }
   });
 

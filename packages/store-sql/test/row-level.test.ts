@@ -88,6 +88,28 @@ for (const dialect of DIALECTS) {
       expect(rows).toEqual([{ id: a, ot: A.id, it: A.id, sku: 'a-on-a' }]);
     });
 
+    it('scopes subqueries in writes: an update driven by another tenant table touches only own rows', async () => {
+      const [a, b] = [nextId++, nextId++];
+      await runWithTenant(A, () => db.insertInto(orders).values({ id: a, total: 7 }).execute());
+      await runWithTenant(B, () => db.insertInto(orders).values({ id: b, total: 7 }).execute());
+      await runWithTenant(B, () => db.insertInto(items).values({ id: nextId++, order_id: b, sku: 'flag' }).execute());
+      await runWithTenant(A, () => db.insertInto(items).values({ id: nextId++, order_id: b, sku: 'flag' }).execute());
+      // A's subquery sees only A's item (pointing at B's order), and the update may touch only A's orders: nothing changes.
+      const result = await runWithTenant(A, () =>
+        db.updateTable(orders).set({ total: 0 }).where('id', 'in', db.selectFrom(items).select('order_id').where('sku', '=', 'flag')).executeTakeFirst(),
+      );
+      expect(Number(result.numUpdatedRows)).toBe(0);
+      expect((await ownRows(B)).find((r) => r.id === b)?.total).toBe(7);
+      if (dialect.name === 'mysql') {
+        // MySQL's multi-table update: both tables scoped.
+        const joined = await runWithTenant(A, () =>
+          db.updateTable([`${orders} as o`, `${items} as i`]).set('o.total', 1).whereRef('i.order_id', '=', 'o.id').where('i.sku', '=', 'flag').executeTakeFirst(),
+        );
+        expect(Number(joined.numUpdatedRows)).toBe(0);
+        expect((await ownRows(B)).find((r) => r.id === b)?.total).toBe(7);
+      }
+    });
+
     it('keeps tenants apart when A/B/A requests interleave through one small pool', async () => {
       const tasks = Array.from({ length: 24 }, (_, i) => {
         const tenant = i % 3 === 1 ? B : A;
