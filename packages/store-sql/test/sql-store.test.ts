@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantError, createMemoryTenantStore, type TenantChangeEvent, type TenantStore } from '@tenant/core';
-import { Migrator, NO_MIGRATIONS } from 'kysely';
-import { createSqlTenantStore, createTenantStoreMigrations, migrateTenantStore, tenantStoreTables, type SqlTenantStore } from '../src/index.js';
+import { Migrator, NO_MIGRATIONS, PostgresAdapter } from 'kysely';
+import { createSqlTenantStore, createTenantStoreMigrations, detectDialect, migrateTenantStore, tenantStoreTables, type SqlTenantStore } from '../src/index.js';
 import type { AnyKysely } from '../src/dialect.js';
 import { DIALECTS, uniquePrefix } from './dialects.js';
 
@@ -229,3 +229,16 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('dialect detection and options', () => {
+  it('detects kysely adapters and subclasses, and refuses unknown ones or bad options', () => {
+    const withAdapter = (adapter: object) => ({ getExecutor: () => ({ adapter }) }) as unknown as AnyKysely;
+    class MyPostgresAdapter extends PostgresAdapter {}
+    expect(detectDialect(withAdapter(new MyPostgresAdapter()))).toBe('postgres');
+    expect(() => detectDialect(withAdapter({}))).toThrow(/pass the dialect option/);
+    expect(createSqlTenantStore({ db: withAdapter({}), dialect: 'sqlite' }).dialect).toBe('sqlite');
+    expect(() => createSqlTenantStore({ db: withAdapter({}), dialect: 'oracle' as never })).toThrow(TypeError);
+    expect(() => createSqlTenantStore({ db: withAdapter(new PostgresAdapter()), tablePrefix: 'x; drop' })).toThrow(TypeError);
+    expect(() => createSqlTenantStore(undefined as never)).toThrow(TypeError);
+  });
+});
