@@ -97,3 +97,16 @@ export function ticketNumber(ticket: QuotaTicket, dimension: QuotaDimension): nu
   const value = ticket.data?.[dimension];
   return typeof value === 'number' ? value : typeof value === 'string' && value !== '' && Number.isFinite(Number(value)) ? Number(value) : undefined;
 }
+
+/**
+ * A per-manager record of settled tickets: a ticket (the same object) is
+ * settled once; later calls with it do nothing, as the pipeline's settle.
+ */
+export function createSettledSet(): (ticket: QuotaTicket) => boolean {
+  const settled = new WeakSet<QuotaTicket>();
+  return (ticket) => {
+    if (settled.has(ticket)) return false;
+    settled.add(ticket);
+    return true;
+  };
+}

@@ -32,7 +32,7 @@ export interface MemorySlidingQuota extends QuotaManager {
   readonly size: number;
   /** The same check as `consume`, answered synchronously. */
   consumeSync(tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult;
-  /** The same as `settle`, synchronously. */
+  /** The same as `settle`, synchronously (a ticket is settled once; later calls do nothing). */
   settleSync(ticket: QuotaTicket, actual: QuotaCost): void;
   /** Forgets the state of one tenant, or of all tenants. */
   reset(tenantId?: string): void;

@@ -84,16 +84,19 @@ describe('sliding log (exact)', () => {
     const limits = { tokens: { limit: 100, windowMs: 1_000 } };
     const first = quota.consumeSync('acme', { tokens: 60 }, limits);
     clock.set(400);
-    quota.consumeSync('acme', { tokens: 40 }, limits);
+    const second = quota.consumeSync('acme', { tokens: 40 }, limits);
     quota.settleSync(first.ticket!, { tokens: 10 });
     expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(50);
-    // The refunded entry still leaves at 1000: then 40 are used, the 50 from now on.
+    // A ticket is settled once: a second settle of the same ticket does nothing.
+    quota.settleSync(first.ticket!, { tokens: 0 });
+    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(50);
+    // The refunded entry still leaves at 1000: then 40 are used.
     clock.set(1_000);
     expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(60);
-    quota.settleSync(first.ticket!, { tokens: 0 });
-    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(60);
-    quota.settleSync(first.ticket!, { tokens: 90 });
+    quota.settleSync(second.ticket!, { tokens: 70 }); // 30 more, charged now
     expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(30);
+    clock.set(1_400); // the 40 left; the 30 charged at 1000 stay until 2000
+    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(70);
   });
 });
 

@@ -127,6 +127,17 @@ describe.each(backends.filter(([name]) => name.startsWith('redis')))('%s', (_nam
     expect(longest).toBeGreaterThan(1_000);
   });
 
+  it('settles a ticket once', async () => {
+    const quota = make();
+    const limits = { tokens: { limit: 100, windowMs: safeWindow(Date.now()) } };
+    const { ticket } = await quota.consume('once', { tokens: 50 }, limits);
+    await quota.settle(ticket!, { tokens: 10 });
+    await quota.settle(ticket!, { tokens: 10 });
+    await quota.settle(ticket!, { tokens: 90 });
+    expect((await quota.consume('once', { tokens: 0 }, limits)).dimensions.tokens?.remaining).toBe(90);
+    await expect(quota.settle(null as never, { tokens: 1 })).rejects.toThrow(TypeError);
+  });
+
   it('rejects bad input without touching Redis', async () => {
     const quota = make();
     await expect(quota.consume('acme', { requests: -1 }, { requests: { limit: 1, windowMs: 1_000 } })).rejects.toThrow(RangeError);

@@ -1,5 +1,5 @@
 import { checkQuotaCost, systemClock, type Clock, type QuotaCost, type QuotaLimit, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
-import { checkLimits, isUnlimited, fits, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
+import { checkLimits, createSettledSet, isUnlimited, fits, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { MemorySlidingQuota, MemorySlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { appendLog, checkLog, emptyLog, evictLog, settleLog, type SlidingLog } from './log.js';
 import { checkWindow, rollWindow, settleWindow, type WindowCounters } from './window.js';
@@ -127,8 +127,11 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
     return toResult(tenantId, cost, limits, now, checks, ok);
   };
 
+  const firstSettle = createSettledSet();
   const settleSync = (ticket: QuotaTicket, actual: QuotaCost): void => {
+    if (typeof ticket !== 'object' || ticket === null || typeof ticket.tenantId !== 'string') throw new TypeError('[@tenant/quota-sliding] settle needs the ticket of an admitted result');
     checkQuotaCost(actual, 'actual cost');
+    if (!firstSettle(ticket)) return;
     const now = clock.now();
     for (const dimension of ['requests', 'tokens'] as const) {
       const limit = ticket.limits[dimension];

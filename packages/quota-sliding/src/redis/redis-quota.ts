@@ -1,6 +1,6 @@
 import { checkQuotaCost, createHookRunner, type QuotaCost, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
 import { createMemorySlidingQuota } from '../memory/memory-quota.js';
-import { checkLimits, isUnlimited, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
+import { checkLimits, createSettledSet, isUnlimited, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { FailurePolicy, RedisQuota, RedisQuotaClient, RedisQuotaOptions, RedisSlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { createGuard } from './guard.js';
 import { logKey, tenantStem } from './keys.js';
@@ -108,9 +108,11 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     return toResult(tenantId, cost, limits, Number(reply[0]), checks, Number(reply[1]) === 1);
   };
 
+  const firstSettle = createSettledSet();
   const settle = async (ticket: QuotaTicket, actual: QuotaCost): Promise<void> => {
     if (typeof ticket !== 'object' || ticket === null || typeof ticket.tenantId !== 'string') throw new TypeError('[@tenant/quota-sliding] settle needs the ticket of an admitted result');
     checkQuotaCost(actual, 'actual cost');
+    if (!firstSettle(ticket)) return;
     if (ticket.data?.['via'] === VIA_FALLBACK) {
       if (fallback !== undefined) await fallback.settle(ticket, actual);
       return;
