@@ -160,6 +160,19 @@ it('the log computes retryAfterMs for this request\'s cost (Redis clock)', async
   expect(small.dimensions.tokens?.resetAt).toBeGreaterThanOrEqual(tickets[0]!.at + w);
 });
 
+it('works under an ioredis keyPrefix (keys prefixed, arguments untouched)', async () => {
+  const prefixed = await ready(connect(undefined, { keyPrefix: `${prefix}kp:` }));
+  try {
+    const quota = createRedisSlidingQuota({ client: prefixed, prefix: 'q:' });
+    const limits = { requests: { limit: 2, windowMs: 60_000 } };
+    const results = await Promise.all([1, 2, 3].map(() => quota.consume('acme', { requests: 1 }, limits)));
+    expect(results.map((r) => r.allowed).sort()).toEqual([false, true, true]);
+    expect(await client.exists(`${prefix}kp:q:{acme}:sw`)).toBe(1);
+  } finally {
+    prefixed.disconnect();
+  }
+});
+
 it('options are checked', () => {
   expect(() => createRedisSlidingQuota({} as never)).toThrow(TypeError);
   expect(() => createRedisSlidingQuota({ client, algorithm: 'gcra' as never })).toThrow(TypeError);

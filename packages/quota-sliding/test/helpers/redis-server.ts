@@ -1,14 +1,15 @@
 // Own redis-server processes for restart, outage and Cluster tests: free
 // ports on 127.0.0.1, a temp dir each, never the shared server.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-const REDIS_SERVER = '/usr/bin/redis-server';
-const REDIS_CLI = '/usr/bin/redis-cli';
+// Debian's binaries; anywhere else, whatever is on the PATH.
+const REDIS_SERVER = existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+const REDIS_CLI = existsSync('/usr/bin/redis-cli') ? '/usr/bin/redis-cli' : 'redis-cli';
 const run = promisify(execFile);
 
 const canListen = (port: number) =>
