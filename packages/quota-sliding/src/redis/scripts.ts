@@ -39,18 +39,24 @@ local function parse(i, w)
   local base = i * 4 - 4
   if tonumber(stored[base + 1]) ~= w then
     rolled = true
-    return start, 0, 0
+    return start, 0, 0, false
   end
   local s = tonumber(stored[base + 2])
-  if s == start then return start, tonumber(stored[base + 3]) or 0, tonumber(stored[base + 4]) or 0 end
+  if s == start then return start, tonumber(stored[base + 3]) or 0, tonumber(stored[base + 4]) or 0, true end
   rolled = true
-  if s == start - w then return start, 0, tonumber(stored[base + 3]) or 0 end
-  return start, 0, 0
+  if s == start - w then return start, 0, tonumber(stored[base + 3]) or 0, false end
+  return start, 0, 0, false
 end
 local fields = {}
-local function stage(i, w, start, cur, prev)
+-- Within the same window only the count changes: write just that field.
+local function stage(i, w, start, cur, prev, same)
   local f = FIELDS[i]
   local n = #fields
+  if same then
+    fields[n + 1] = f[3]
+    fields[n + 2] = cur
+    return
+  end
   fields[n + 1] = f[1]
   fields[n + 2] = w
   fields[n + 3] = f[2]
@@ -76,7 +82,7 @@ for i = 1, 2 do
   if L >= 0 then
     local w = tonumber(ARGV[i * 3])
     local want = tonumber(ARGV[i * 3 + 1])
-    local start, cur, prev = parse(i, w)
+    local start, cur, prev, same = parse(i, w)
     local weighed = prev
     if not sliding then weighed = 0 end
     local elapsed = now - start
@@ -100,13 +106,13 @@ for i = 1, 2 do
     reply[at + 2] = math.max(0, math.floor(L - used - want))
     reply[at + 3] = start + w
     reply[at + 4] = start
-    if want > 0 then staged[i] = { w, start, cur + want, prev } end
+    if want > 0 then staged[i] = { w, start, cur + want, prev, same } end
   end
 end
 if reply[2] == 1 then
   for i = 1, 2 do
     local s = staged[i]
-    if s then stage(i, s[1], s[2], s[3], s[4]) end
+    if s then stage(i, s[1], s[2], s[3], s[4], s[5]) end
   end
   save()
 end
@@ -120,14 +126,16 @@ for i = 1, 2 do
   if w > 0 then
     local ts = tonumber(ARGV[i * 3 - 1])
     local delta = tonumber(ARGV[i * 3 + 1])
-    local start, cur, prev = parse(i, w)
+    local start, cur, prev, same = parse(i, w)
     local changed = delta ~= 0
     if not changed then
     elseif ts == start then cur = math.max(0, cur + delta)
-    elseif sliding and ts == start - w and delta < 0 then prev = math.max(0, prev + delta)
+    elseif sliding and ts == start - w and delta < 0 then
+      prev = math.max(0, prev + delta)
+      same = false
     elseif delta > 0 then cur = cur + delta
     else changed = false end
-    if changed then stage(i, w, start, cur, prev) end
+    if changed then stage(i, w, start, cur, prev, same) end
   end
 end
 save()
