@@ -1,20 +1,11 @@
 /**
- * Bounded per-tenant Prometheus metrics (prom-client) fed by @tenant/core hooks, with a framework-neutral /metrics handler.
+ * Bounded per-tenant Prometheus metrics (prom-client) fed by @tenant/core
+ * hooks and adapters' after-response step, with a framework-neutral
+ * `/metrics` handler.
  *
  * @packageDocumentation
  */
-import type { TenantConfig } from '@tenant/interfaces';
-
-/**
- * Replace this example export with the package's API.
- *
- * @example
- * ```ts
- * import { describeTenant } from '@tenant/metrics';
- *
- * describeTenant(tenant); // 'acme (active)'
- * ```
- */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
-}
+export { createTenantMetrics } from './metrics.js';
+export { metricsHandler, metricsResponse } from './handler.js';
+export type { MetricsResponse, MetricsRequestLike, MetricsResponseLike } from './handler.js';
+export type { TenantMetrics, TenantMetricsOptions, TenantLabelOption, RequestObservation, MetricNames } from './types.js';
