@@ -32,23 +32,17 @@ function table(title, header, rows) {
 }
 
 // ---- in-memory checks per second ---------------------------------------
-async function opsPerSecond(fn, isAsync, ms = 1_500) {
-  let i = 0;
-  const warm = performance.now() + 200;
-  while (performance.now() < warm) {
-    if (isAsync) await fn(i++);
-    else fn(i++);
-  }
+/** Runs `fn` for about `ms`; returns the calls made and the time taken. */
+async function timed(fn, isAsync, ms) {
   let n = 0;
   const start = performance.now();
   const end = start + ms;
   while (performance.now() < end) {
     // batches of 256 keep the clock out of the measured loop
-    if (isAsync) for (let k = 0; k < 256; k++) await fn(i++);
-    else for (let k = 0; k < 256; k++) fn(i++);
-    n += 256;
+    if (isAsync) for (let k = 0; k < 256; k++) await fn(n++);
+    else for (let k = 0; k < 256; k++) fn(n++);
   }
-  return (n / (performance.now() - start)) * 1000;
+  return { n, elapsed: performance.now() - start };
 }
 
 async function memoryRows() {
@@ -66,8 +60,17 @@ async function memoryRows() {
     ['@tenant/quota-sliding log (exact, 1 s window), consumeSync(): requests + tokens', 2, false, (i) => log.consumeSync(ids[i % TENANTS], cost, HUGE_1S)],
     ['@tenant/core fixed window, consumeSync(): requests + tokens (reference)', 2, false, (i) => fixed.consumeSync(ids[i % TENANTS], cost, HUGE)],
   ];
-  const rows = [];
-  for (const [name, dims, isAsync, fn] of cases) rows.push([name, dims, fmt(await opsPerSecond(fn, isAsync))]);
+  // Warm up every case, then interleave rounds so JIT and machine load hit all alike.
+  for (const [, , isAsync, fn] of cases) await timed(fn, isAsync, 200);
+  const totals = cases.map(() => ({ n: 0, elapsed: 0 }));
+  for (let round = 0; round < 5; round++) {
+    for (const [index, [, , isAsync, fn]] of cases.entries()) {
+      const r = await timed(fn, isAsync, 400);
+      totals[index].n += r.n;
+      totals[index].elapsed += r.elapsed;
+    }
+  }
+  const rows = cases.map(([name, dims], index) => [name, dims, fmt((totals[index].n / totals[index].elapsed) * 1000)]);
   table(`In-memory checks per second (${fmt(TENANTS)} tenants)`, ['', 'dimensions', 'checks/s'], rows);
 }
 
