@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'metrics', include: ['test/**/*.test.ts'] },
+  test: {
+    name: 'metrics',
+    include: ['test/**/*.test.ts'],
+    benchmark: { include: ['bench/**/*.bench.ts'] },
+  },
 });
