@@ -1,4 +1,5 @@
 const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
 /**
  * Normalizes a Host header value or domain name to a lower-case host name
@@ -15,7 +16,10 @@ const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
  * ```
  */
 export function normalizeHost(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw.length === 0 || raw.length > 260) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 260) return undefined;
+  // ASCII only, checked before lower-casing: `toLowerCase` maps some non-ASCII
+  // look-alikes to ASCII (the Kelvin sign U+212A becomes `k`).
+  if (!PRINTABLE_ASCII.test(raw)) return undefined;
   let host = raw.trim().toLowerCase();
   if (host.startsWith('[')) return undefined; // IPv6 literal
   const colon = host.indexOf(':');
@@ -28,7 +32,8 @@ export function normalizeHost(raw: string | undefined): string | undefined {
   if (host.length === 0 || host.length > 253) return undefined;
   const labels = host.split('.');
   for (const label of labels) if (!HOST_LABEL.test(label)) return undefined;
-  // A dotted quad is an address, not a name.
-  if (labels.length === 4 && labels.every((label) => /^[0-9]+$/.test(label))) return undefined;
+  // A name whose last label is numeric is an IPv4 address to URL parsers
+  // (`127.1`, `10.0.0.1`), not a DNS name.
+  if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return undefined;
   return host;
 }

@@ -56,6 +56,9 @@ export function createTenantIdValidator(format: TenantIdFormat = {}): TenantIdVa
   if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > ABSOLUTE_MAX_LENGTH) {
     throw new TypeError(`[@tenant/core] tenant id maxLength must be an integer from 1 to ${ABSOLUTE_MAX_LENGTH}`);
   }
+  if (!(pattern instanceof RegExp)) {
+    throw new TypeError('[@tenant/core] tenant id pattern must be a RegExp');
+  }
   if (pattern.global || pattern.sticky) {
     throw new TypeError('[@tenant/core] tenant id pattern must not use the g or y flag (it would keep state between calls)');
   }

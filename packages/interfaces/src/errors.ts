@@ -98,12 +98,15 @@ export class TenantError extends Error {
 
   /**
    * Whether `error` is a TenantError (from any installed copy of this
-   * package), optionally with one of the given codes.
+   * package, ESM or CJS), optionally with one of the given codes. Copies
+   * recognise each other by a brand registered with `Symbol.for`; an object
+   * that merely has `name: 'TenantError'` and a known `code` is refused, so
+   * that an error from elsewhere cannot pass for one of ours.
    */
   static is(error: unknown, ...codes: readonly TenantErrorCode[]): error is TenantError {
     if (typeof error !== 'object' || error === null) return false;
-    const candidate = error as { [BRAND]?: unknown; name?: unknown; code?: unknown };
-    if (candidate[BRAND] !== true && candidate.name !== 'TenantError') return false;
+    const candidate = error as { [BRAND]?: unknown; code?: unknown };
+    if (candidate[BRAND] !== true) return false;
     if (typeof candidate.code !== 'string' || !isTenantErrorCode(candidate.code)) return false;
     return codes.length === 0 || codes.includes(candidate.code);
   }
