@@ -1,7 +1,7 @@
 import { TenantError, type ErrorPhase } from '@tenant/core';
 import type { BackendState } from '../types.js';
 
-/** Options of {@link createGuard}. */
+/** Options of {@link createGuard} (internal: not exported by the package). */
 export interface GuardOptions {
   readonly timeoutMs: number;
   readonly retryIntervalMs: number;
@@ -19,7 +19,7 @@ export interface Guard {
   readonly state: BackendState;
   /** Whether to skip Redis now (down, and not this call's turn to probe). */
   skip(): boolean;
-  /** Runs a Redis call under the timeout; never rejects: `undefined` plus a report on failure. */
+  /** Runs a Redis call under the timeout; never rejects: `{ ok: false }` (and a report) on failure. */
   run<T>(call: () => Promise<T>, phase: ErrorPhase, tenantId: string): Promise<{ ok: true; value: T } | { ok: false }>;
 }
 
