@@ -1,7 +1,7 @@
 import type { TenantHooks } from '@tenant/interfaces';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createLabeler } from './labeler.js';
-import type { MetricNames, RequestObservation, TenantMetrics, TenantMetricsOptions } from './types.js';
+import type { CacheStatsByLayer, MetricNames, RequestObservation, TenantMetrics, TenantMetricsOptions } from './types.js';
 
 const DEFAULT_BUCKETS = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 const DEFAULT_RESOLUTION_BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
@@ -45,6 +45,13 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
   const maxRoutes = options.maxRoutes ?? 200;
   if (!Number.isSafeInteger(maxRoutes) || maxRoutes < 0) throw new RangeError('[@tenant/metrics] maxRoutes must be a non-negative integer');
   const onInternalError = options.onInternalError;
+  const report = (error: unknown): void => {
+    try {
+      onInternalError?.(error);
+    } catch {
+      // A failing error listener must not reach the request (or the scrape) either.
+    }
+  };
 
   // Series per tenant (with their own label value), so they can be removed exactly.
   const seriesOf = new Map<string, Map<string, { metric: Removable; labels: Labels }>>();
@@ -90,8 +97,43 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
     buckets: [...(options.resolutionBuckets ?? DEFAULT_RESOLUTION_BUCKETS)],
     registers,
   });
-  const cacheHits = new Counter({ name: names.cacheHits, help: 'Tenant cache hits, by layer.', labelNames: ['layer'], registers });
-  const cacheMisses = new Counter({ name: names.cacheMisses, help: 'Tenant cache misses, by layer.', labelNames: ['layer'], registers });
+  // Cumulative cache stats read at scrape time, with the values last seen per reader, layer and field.
+  const statReaders = new Map<() => CacheStatsByLayer, Map<string, number>>();
+  const syncStats = (field: 'hits' | 'misses', counter: Counter): void => {
+    for (const [read, seen] of statReaders) {
+      let stats: CacheStatsByLayer;
+      try {
+        stats = read();
+      } catch (error) {
+        report(error);
+        continue;
+      }
+      for (const [layer, value] of Object.entries(stats)) {
+        const now = value[field];
+        if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) continue;
+        const key = `${field}\0${layer}`;
+        const before = seen.get(key) ?? 0;
+        const delta = now >= before ? now - before : now;
+        seen.set(key, now);
+        if (delta > 0) counter.inc({ layer }, delta);
+      }
+    }
+  };
+  const cacheHits: Counter = new Counter({
+    name: names.cacheHits,
+    help: 'Tenant cache hits, by layer.',
+    labelNames: ['layer'],
+    registers,
+    collect: () => syncStats('hits', cacheHits),
+  });
+  const cacheMisses: Counter = new Counter({
+    name: names.cacheMisses,
+    help: 'Tenant cache misses, by layer.',
+    labelNames: ['layer'],
+    registers,
+    collect: () => syncStats('misses', cacheMisses),
+  });
+  const count = (value: number | undefined): number => (value === undefined ? 1 : value);
   const storeErrors = new Counter({ name: names.storeErrors, help: 'Tenant store failures, by source.', labelNames: ['source'], registers });
   const errors = new Counter({ name: names.errors, help: 'Unexpected failures in the tenancy pipeline, by phase.', labelNames: ['phase'], registers });
   new Gauge({
@@ -131,11 +173,7 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
       try {
         fn(...args);
       } catch (error) {
-        try {
-          onInternalError?.(error);
-        } catch {
-          // A failing error listener must not reach the request either.
-        }
+        report(error);
       }
     };
 
@@ -187,8 +225,15 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
   return Object.freeze({
     hooks,
     observeRequest,
-    recordCacheHit: guard((layer: string) => cacheHits.inc({ layer: String(layer) })),
-    recordCacheMiss: guard((layer: string) => cacheMisses.inc({ layer: String(layer) })),
+    recordCacheHit: guard((layer: string, n?: number) => cacheHits.inc({ layer: String(layer) }, count(n))),
+    recordCacheMiss: guard((layer: string, n?: number) => cacheMisses.inc({ layer: String(layer) }, count(n))),
+    trackCacheStats: (read: () => CacheStatsByLayer) => {
+      if (typeof read !== 'function') throw new TypeError('[@tenant/metrics] trackCacheStats needs a function');
+      statReaders.set(read, new Map());
+      return () => {
+        statReaders.delete(read);
+      };
+    },
     recordStoreError: guard((source: string) => storeErrors.inc({ source: String(source) })),
     removeTenant,
     watchStore: (store: Parameters<TenantMetrics['watchStore']>[0]) =>

@@ -47,16 +47,26 @@ export interface RequestObservation {
   readonly durationSeconds: number;
 }
 
+/** Cumulative hits and misses by cache layer, as a cache's `stats()` reports them. */
+export type CacheStatsByLayer = { readonly [layer: string]: { readonly hits: number; readonly misses: number } };
+
 /** The metrics set made by {@link createTenantMetrics}. */
 export interface TenantMetrics {
   /** Hooks for `createTenancy({ hooks })`: resolution time, policy denials, quota rejections, refusals, errors. */
   readonly hooks: TenantHooks;
   /** Records a finished request (call it from the adapter's after-response step). Never throws. */
   observeRequest(observation: RequestObservation): void;
-  /** Counts a cache hit in `layer` (for example `memory`, `redis`). Never throws. */
-  recordCacheHit(layer: string): void;
-  /** Counts a cache miss in `layer`. Never throws. */
-  recordCacheMiss(layer: string): void;
+  /** Counts `count` (default 1) cache hits in `layer` (for example `memory`, `redis`). Never throws. */
+  recordCacheHit(layer: string, count?: number): void;
+  /** Counts `count` (default 1) cache misses in `layer`. Never throws. */
+  recordCacheMiss(layer: string, count?: number): void;
+  /**
+   * Feeds the cache counters from cumulative stats read at each scrape (for
+   * example `@tenant/cache`'s `stats()`): the counters grow by the change
+   * since the last scrape, and a stats reset starts over from zero.
+   * Returns a function that stops reading.
+   */
+  trackCacheStats(read: () => CacheStatsByLayer): () => void;
   /** Counts a tenant store failure reported by `source` (for example `redis`, `sql`). Never throws. */
   recordStoreError(source: string): void;
   /** Removes every series of this tenant (call it when the tenant is deleted). */

@@ -255,3 +255,32 @@ describe('metrics handlers', () => {
     expect(failed.body).not.toContain('boom');
   });
 });
+
+describe('trackCacheStats', () => {
+  it('grows the cache counters by the change in cumulative stats at each scrape, and survives resets and failures', async () => {
+    const errors: unknown[] = [];
+    const registry = new Registry();
+    const metrics = createTenantMetrics({ registry, onInternalError: (error) => errors.push(error) });
+    let stats = { memory: { hits: 5, misses: 2 }, redis: { hits: 1, misses: 1 } };
+    const stop = metrics.trackCacheStats(() => stats);
+    metrics.trackCacheStats(() => {
+      throw new Error('stats unavailable');
+    });
+    metrics.recordCacheHit('memory', 10);
+    let text = await registry.metrics();
+    expect(text).toContain('tenant_cache_hits_total{layer="memory"} 15');
+    expect(text).toContain('tenant_cache_misses_total{layer="redis"} 1');
+    stats = { memory: { hits: 8, misses: 2 }, redis: { hits: 1, misses: 4 } };
+    text = await registry.metrics();
+    expect(text).toContain('tenant_cache_hits_total{layer="memory"} 18');
+    expect(text).toContain('tenant_cache_misses_total{layer="redis"} 4');
+    stats = { memory: { hits: 1, misses: 0 }, redis: { hits: 1, misses: 4 } }; // the cache restarted its stats
+    text = await registry.metrics();
+    expect(text).toContain('tenant_cache_hits_total{layer="memory"} 19');
+    stop();
+    stats = { memory: { hits: 100, misses: 0 }, redis: { hits: 1, misses: 4 } };
+    expect(await registry.metrics()).toContain('tenant_cache_hits_total{layer="memory"} 19');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(() => metrics.trackCacheStats(null as never)).toThrow(TypeError);
+  });
+});
