@@ -43,14 +43,16 @@ export function toRejection(
     ? error
     : new TenantError('internal_error', '[@tenant/core] Unexpected error', { cause: error });
   const { code, status } = tenantError;
-  const body: ProblemDetails = {
+  const members: ProblemDetails = {
     type: (options.problemType ?? defaultProblemType)(code),
     title: PROBLEM_TITLES[code],
     status,
     ...(OPAQUE.has(code) ? {} : { detail: tenantError.message.replace(/^\[@tenant\/[a-z-]+\] /, '') }),
     code,
-    ...options.extensions,
   };
+  // Extensions add members; they never replace the standard ones (a body
+  // whose `status` or `code` disagrees with the response would mislead).
+  const body: ProblemDetails = options.extensions === undefined ? members : { ...members, ...options.extensions, ...members };
   return {
     ok: false,
     status,

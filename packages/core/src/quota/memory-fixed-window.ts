@@ -81,7 +81,8 @@ function commit(counters: TenantCounters, dimension: QuotaDimension, c: Check): 
  *
  * All dimensions are checked together and consumed all or nothing; a
  * rejected request consumes nothing; `retryAfterMs` is the time until the
- * window that blocks this request ends. Memory is one small record per
+ * window that blocks this request ends. `settle` charges or refunds the
+ * difference once per ticket (never below zero). Memory is one small record per
  * tenant with a live window; expired records are swept lazily, with no
  * per-key timers. In one process, concurrent calls admit exactly the limit.
  *
@@ -158,8 +159,16 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
     return { allowed: true, retryAfterMs: 0, dimensions, ticket: { tenantId, cost: { ...cost }, limits, at: now, data } };
   };
 
+  // A ticket (the same object) is settled once; later calls do nothing.
+  const settled = new WeakSet<object>();
+
   const settleSync = (ticket: QuotaResult['ticket'] & object, actual: QuotaCost) => {
+    if (typeof ticket !== 'object' || ticket === null || typeof ticket.tenantId !== 'string' || typeof ticket.limits !== 'object') {
+      throw new TypeError('[@tenant/core] settle needs the ticket of an admitted quota result');
+    }
     checkQuotaCost(actual, 'actual cost');
+    if (settled.has(ticket)) return;
+    settled.add(ticket);
     const now = clock.now();
     for (const dimension of ['requests', 'tokens'] as const) {
       const limit = ticket.limits[dimension];

@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { checkQuotaCost, createMemoryQuota, type QuotaResult, type TenantQuota } from '../src/index.js';
+import { manualClock } from './fixtures-b/request.js';
+
+const MINUTE = 60_000;
+// Aligned to a window start, so that window arithmetic in tests is plain.
+const T0 = 1_000_000 * MINUTE;
+
+const setup = (start = T0) => {
+  const clock = manualClock(start);
+  return { clock, quota: createMemoryQuota({ clock }) };
+};
+
+const both: TenantQuota = { requests: { limit: 3, windowMs: MINUTE }, tokens: { limit: 100, windowMs: MINUTE } };
+
+describe('memory fixed-window quota: consume', () => {
+  it('admits up to the limit, then refuses with the time to the window end', () => {
+    const { clock, quota } = setup();
+    const limits = { requests: { limit: 2, windowMs: MINUTE } };
+    const first = quota.consumeSync('acme', { requests: 1 }, limits);
+    expect(first).toMatchObject({ allowed: true, retryAfterMs: 0, dimensions: { requests: { limit: 2, remaining: 1, windowMs: MINUTE, resetAt: T0 + MINUTE } } });
+    expect(first.ticket).toMatchObject({ tenantId: 'acme', cost: { requests: 1 }, at: T0 });
+    clock.advance(10_000);
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).dimensions.requests?.remaining).toBe(0);
+    clock.advance(5_000);
+    const denied = quota.consumeSync('acme', { requests: 1 }, limits);
+    expect(denied).toMatchObject({ allowed: false, reason: 'limit_exceeded', retryAfterMs: 45_000, exceeded: ['requests'] });
+    expect(denied.ticket).toBeUndefined();
+    expect(denied.dimensions.requests).toEqual({ limit: 2, remaining: 0, windowMs: MINUTE, resetAt: T0 + MINUTE });
+  });
+
+  it('checks requests and tokens together and consumes all or nothing', () => {
+    const { quota } = setup();
+    expect(quota.consumeSync('acme', { requests: 1, tokens: 90 }, both).allowed).toBe(true);
+    // Requests would fit, tokens would not: nothing is consumed.
+    const denied = quota.consumeSync('acme', { requests: 1, tokens: 20 }, both);
+    expect(denied).toMatchObject({ allowed: false, reason: 'limit_exceeded', exceeded: ['tokens'] });
+    expect(denied.dimensions).toEqual({
+      requests: { limit: 3, remaining: 2, windowMs: MINUTE, resetAt: T0 + MINUTE },
+      tokens: { limit: 100, remaining: 10, windowMs: MINUTE, resetAt: T0 + MINUTE },
+    });
+    // The refused request took no request unit: two more small ones fit exactly.
+    expect(quota.consumeSync('acme', { requests: 1, tokens: 5 }, both).allowed).toBe(true);
+    const last = quota.consumeSync('acme', { requests: 1, tokens: 5 }, both);
+    expect(last.dimensions).toMatchObject({ requests: { remaining: 0 }, tokens: { remaining: 0 } });
+    expect(quota.consumeSync('acme', { requests: 1, tokens: 0 }, both)).toMatchObject({ allowed: false, exceeded: ['requests'] });
+  });
+
+  it('names every dimension that refused, and waits for the later window end', () => {
+    const { clock, quota } = setup();
+    const limits: TenantQuota = { requests: { limit: 1, windowMs: MINUTE }, tokens: { limit: 10, windowMs: 10 * MINUTE } };
+    quota.consumeSync('acme', { requests: 1, tokens: 10 }, limits);
+    clock.advance(1_000);
+    const denied = quota.consumeSync('acme', { requests: 1, tokens: 1 }, limits);
+    expect(denied.exceeded).toEqual(['requests', 'tokens']);
+    expect(denied.retryAfterMs).toBe(10 * MINUTE - 1_000);
+  });
+
+  it('computes retryAfterMs for this request: a small one may pass where a large one waits', () => {
+    const { quota } = setup();
+    const limits = { tokens: { limit: 100, windowMs: MINUTE } };
+    quota.consumeSync('acme', { tokens: 80 }, limits);
+    expect(quota.consumeSync('acme', { tokens: 30 }, limits)).toMatchObject({ allowed: false, retryAfterMs: MINUTE });
+    expect(quota.consumeSync('acme', { tokens: 20 }, limits).allowed).toBe(true);
+  });
+
+  it('refuses a cost above the limit as cost_exceeds_limit, with no retry time, consuming nothing', () => {
+    const { quota } = setup();
+    const result = quota.consumeSync('acme', { requests: 1, tokens: 101 }, both);
+    expect(result).toMatchObject({ allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, exceeded: ['tokens'] });
+    expect(quota.consumeSync('acme', { requests: 1, tokens: 100 }, both).allowed).toBe(true);
+  });
+
+  it('rolls over to a new window on the injected clock', () => {
+    const { clock, quota } = setup(T0 + 59_000);
+    const limits = { requests: { limit: 1, windowMs: MINUTE } };
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).allowed).toBe(true);
+    expect(quota.consumeSync('acme', { requests: 1 }, limits)).toMatchObject({ allowed: false, retryAfterMs: 1_000 });
+    clock.advance(999);
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).allowed).toBe(false);
+    clock.advance(1);
+    const next = quota.consumeSync('acme', { requests: 1 }, limits);
+    expect(next).toMatchObject({ allowed: true, dimensions: { requests: { remaining: 0, resetAt: T0 + 2 * MINUTE } } });
+  });
+
+  it('keeps tenants apart', () => {
+    const { quota } = setup();
+    const limits = { requests: { limit: 1, windowMs: MINUTE } };
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).allowed).toBe(true);
+    expect(quota.consumeSync('globex', { requests: 1 }, limits).allowed).toBe(true);
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).allowed).toBe(false);
+  });
+
+  it('takes limits on each call: a raised limit applies at once, a new window length starts a new count', () => {
+    const { quota } = setup();
+    quota.consumeSync('acme', { requests: 2 }, { requests: { limit: 2, windowMs: MINUTE } });
+    expect(quota.consumeSync('acme', { requests: 1 }, { requests: { limit: 2, windowMs: MINUTE } }).allowed).toBe(false);
+    expect(quota.consumeSync('acme', { requests: 1 }, { requests: { limit: 5, windowMs: MINUTE } })).toMatchObject({ allowed: true, dimensions: { requests: { remaining: 2 } } });
+    expect(quota.consumeSync('acme', { requests: 1 }, { requests: { limit: 1, windowMs: MINUTE } }).allowed).toBe(false);
+    const hourly = quota.consumeSync('acme', { requests: 1 }, { requests: { limit: 2, windowMs: 60 * MINUTE } });
+    expect(hourly).toMatchObject({ allowed: true, dimensions: { requests: { remaining: 1, windowMs: 60 * MINUTE } } });
+  });
+
+  it('admits everything with no limits, and does not count unlimited dimensions', () => {
+    const { quota } = setup();
+    expect(quota.consumeSync('acme', { requests: 1_000, tokens: 1e9 }, {})).toEqual({ allowed: true, retryAfterMs: 0, dimensions: {} });
+    expect(quota.size).toBe(0);
+    const limits = { requests: { limit: 1, windowMs: MINUTE } };
+    const result = quota.consumeSync('acme', { requests: 1, tokens: 1e9 }, limits);
+    expect(result.allowed).toBe(true);
+    expect(result.dimensions.tokens).toBeUndefined();
+  });
+
+  it('gives the same results from consume and consumeSync', async () => {
+    const a = setup();
+    const b = setup();
+    const costs = [{ requests: 1, tokens: 40 }, { requests: 1, tokens: 70 }, { requests: 1, tokens: 60 }, { requests: 1, tokens: 1 }, { requests: 1 }, { tokens: 500 }];
+    for (const cost of costs) {
+      const sync = a.quota.consumeSync('acme', cost, both);
+      const async = await b.quota.consume('acme', cost, both);
+      expect(async).toEqual(sync);
+      a.clock.advance(7_000);
+      b.clock.advance(7_000);
+    }
+  });
+
+  it('admits exactly the limit under many concurrent consumes', async () => {
+    const quota = createMemoryQuota();
+    const limits = { requests: { limit: 50, windowMs: 60 * MINUTE } };
+    const results = await Promise.all(Array.from({ length: 500 }, () => quota.consume('acme', { requests: 1 }, limits)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(50);
+    expect(results.filter((r) => !r.allowed).every((r) => r.reason === 'limit_exceeded')).toBe(true);
+  });
+});
+
+describe('memory fixed-window quota: settle', () => {
+  const limits: TenantQuota = { tokens: { limit: 1_000, windowMs: MINUTE } };
+  const admitted = (result: QuotaResult) => {
+    if (!result.ticket) throw new Error('expected a ticket');
+    return result.ticket;
+  };
+
+  it('refunds an estimate that was too high', async () => {
+    const { quota } = setup();
+    const ticket = admitted(quota.consumeSync('acme', { tokens: 800 }, limits));
+    await quota.settle(ticket, { tokens: 300 });
+    expect(quota.consumeSync('acme', { tokens: 700 }, limits)).toMatchObject({ allowed: true, dimensions: { tokens: { remaining: 0 } } });
+  });
+
+  it('charges the extra when the real cost is higher, even past the limit', async () => {
+    const { quota } = setup();
+    const ticket = admitted(quota.consumeSync('acme', { tokens: 500 }, limits));
+    await quota.settle(ticket, { tokens: 1_200 });
+    const next = quota.consumeSync('acme', { tokens: 0 }, limits);
+    expect(next).toMatchObject({ allowed: false, reason: 'limit_exceeded', dimensions: { tokens: { remaining: 0 } } });
+  });
+
+  it('settles a ticket once: a second settle changes nothing', async () => {
+    const { quota } = setup();
+    const ticket = admitted(quota.consumeSync('acme', { tokens: 500 }, limits));
+    await quota.settle(ticket, { tokens: 100 });
+    await quota.settle(ticket, { tokens: 100 });
+    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(900);
+  });
+
+  it('never counts below zero', async () => {
+    const { quota } = setup();
+    const ticket = admitted(quota.consumeSync('acme', { tokens: 500 }, limits));
+    quota.reset('acme');
+    await quota.settle(ticket, { tokens: 0 });
+    expect(quota.consumeSync('acme', { tokens: 1_000 }, limits).allowed).toBe(true);
+  });
+
+  it('drops a refund after its window ended, and charges a late extra to the current window', async () => {
+    const { clock, quota } = setup();
+    const refund = admitted(quota.consumeSync('acme', { tokens: 500 }, limits));
+    const charge = admitted(quota.consumeSync('acme', { tokens: 100 }, limits));
+    clock.advance(MINUTE);
+    await quota.settle(refund, { tokens: 0 });
+    await quota.settle(charge, { tokens: 400 });
+    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(700);
+  });
+
+  it('leaves dimensions alone that the actual cost does not name or that have no limit', async () => {
+    const { quota } = setup();
+    const ticket = admitted(quota.consumeSync('acme', { requests: 1, tokens: 200 }, { ...limits, requests: { limit: 5, windowMs: MINUTE } }));
+    await quota.settle(ticket, { requests: 1 });
+    const after = quota.consumeSync('acme', { requests: 0 }, { ...limits, requests: { limit: 5, windowMs: MINUTE } });
+    expect(after.dimensions).toMatchObject({ requests: { remaining: 4 }, tokens: { remaining: 800 } });
+  });
+
+  it('refuses what is not a ticket or a valid cost', async () => {
+    const { quota } = setup();
+    await expect(quota.settle(undefined as never, { tokens: 1 })).rejects.toThrow(TypeError);
+    const ticket = admitted(quota.consumeSync('acme', { tokens: 1 }, limits));
+    await expect(quota.settle(ticket, { tokens: -1 })).rejects.toThrow(RangeError);
+    // A refused settle does not use up the ticket.
+    await quota.settle(ticket, { tokens: 11 });
+    expect(quota.consumeSync('acme', { tokens: 0 }, limits).dimensions.tokens?.remaining).toBe(989);
+  });
+});
+
+describe('memory fixed-window quota: memory and reset', () => {
+  it('sweeps expired counters lazily, bounding memory with many tenants', () => {
+    const clock = manualClock(T0);
+    const quota = createMemoryQuota({ clock, sweepIntervalMs: MINUTE });
+    const limits = { requests: { limit: 10, windowMs: MINUTE } };
+    for (let i = 0; i < 10_000; i += 1) quota.consumeSync(`t-${i}`, { requests: 1 }, limits);
+    expect(quota.size).toBe(10_000);
+    clock.advance(MINUTE);
+    quota.consumeSync('fresh', { requests: 1 }, limits);
+    expect(quota.size).toBe(1);
+    // A tenant with one live dimension keeps its record until both expire.
+    quota.consumeSync('mixed', { requests: 1, tokens: 1 }, { requests: limits.requests, tokens: { limit: 10, windowMs: 10 * MINUTE } });
+    clock.advance(MINUTE);
+    quota.consumeSync('other', { requests: 1 }, limits);
+    expect(quota.size).toBe(2);
+  });
+
+  it('resets one tenant or all', () => {
+    const { quota } = setup();
+    const limits = { requests: { limit: 1, windowMs: MINUTE } };
+    quota.consumeSync('acme', { requests: 1 }, limits);
+    quota.consumeSync('globex', { requests: 1 }, limits);
+    quota.reset('acme');
+    expect(quota.size).toBe(1);
+    expect(quota.consumeSync('acme', { requests: 1 }, limits).allowed).toBe(true);
+    expect(quota.consumeSync('globex', { requests: 1 }, limits).allowed).toBe(false);
+    quota.reset();
+    expect(quota.size).toBe(0);
+    expect(quota.consumeSync('globex', { requests: 1 }, limits).allowed).toBe(true);
+  });
+});
+
+describe('quota costs', () => {
+  const bad = [{ requests: -1 }, { tokens: Number.NaN }, { tokens: 1.5 }, { tokens: Number.POSITIVE_INFINITY }, { tokens: 2 ** 60 }, { requests: '1' as unknown as number }];
+
+  it.each(bad)('refuses %o with a RangeError, sync and async, consuming nothing', async (cost) => {
+    const { quota } = setup();
+    expect(() => quota.consumeSync('acme', cost, both)).toThrow(RangeError);
+    await expect(quota.consume('acme', cost, both)).rejects.toThrow(RangeError);
+    expect(quota.size).toBe(0);
+  });
+
+  it('refuses a cost that is not an object and accepts zero and absent dimensions', () => {
+    expect(() => checkQuotaCost(null as never)).toThrow(RangeError);
+    expect(() => checkQuotaCost(3 as never)).toThrow(/requests: 1/);
+    expect(checkQuotaCost({})).toEqual({});
+    expect(checkQuotaCost({ requests: 0, tokens: Number.MAX_SAFE_INTEGER })).toEqual({ requests: 0, tokens: Number.MAX_SAFE_INTEGER });
+    expect(() => checkQuotaCost({ tokens: -5 }, 'actual cost')).toThrow('actual cost.tokens');
+  });
+});
