@@ -75,7 +75,9 @@ export function createMemoryTenantStore(options: MemoryTenantStoreOptions = {}):
   };
 
   const emit = (event: TenantChangeEvent) => {
-    for (const listener of listeners) {
+    // A snapshot: a listener subscribed while this event is delivered gets the
+    // next events, not this one (as with EventEmitter).
+    for (const listener of [...listeners]) {
       try {
         listener(event);
       } catch {
