@@ -46,6 +46,43 @@ async function fullExposition(): Promise<Set<string>> {
   return names;
 }
 
+/** The PromQL expressions of the ```promql blocks of a Markdown file (continuation lines start with spaces). */
+function promqlOf(markdownPath: string): string[] {
+  const text = readFileSync(fileURLToPath(new URL(markdownPath, import.meta.url)), 'utf8');
+  const queries: string[] = [];
+  for (const block of text.matchAll(/```promql\n([\s\S]*?)```/g)) {
+    let current: string | undefined;
+    for (const line of block[1]!.split('\n')) {
+      if (line.startsWith('#') || line.trim() === '') {
+        if (current !== undefined) queries.push(current);
+        current = undefined;
+      } else if (line.startsWith(' ') && current !== undefined) current += ` ${line.trim()}`;
+      else {
+        if (current !== undefined) queries.push(current);
+        current = line;
+      }
+    }
+    if (current !== undefined) queries.push(current);
+  }
+  return queries;
+}
+
+/** Runs `promtool check rules` on recording rules made of `queries`. */
+function checkPromql(queries: readonly string[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'tenant-metrics-'));
+  try {
+    const rules = queries.map((query, i) => `      - record: docs:query_${i}\n        expr: ${JSON.stringify(query)}`).join('\n');
+    const file = join(dir, 'rules.yml');
+    writeFileSync(file, `groups:\n  - name: docs\n    rules:\n${rules}\n`);
+    const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.error, 'promtool must be installed (Debian package prometheus)').toBeUndefined();
+    expect(`${result.stdout}${result.stderr}`).toContain(`SUCCESS: ${queries.length} rules found`);
+    expect(result.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('Grafana dashboard (docs/grafana/tenant-dashboard.json)', () => {
   it('has panels with queries', () => {
     expect(dashboard.panels.length).toBeGreaterThanOrEqual(8);
@@ -61,22 +98,20 @@ describe('Grafana dashboard (docs/grafana/tenant-dashboard.json)', () => {
   });
 
   it.runIf(runPromtool)('has PromQL that promtool parses', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenant-metrics-'));
-    try {
-      const rules = panelQueries
-        .map((query, i) => {
-          const promql = query.replaceAll('$__rate_interval', '5m').replaceAll('$tenant', '.*');
-          return `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(promql)}`;
-        })
-        .join('\n');
-      const file = join(dir, 'rules.yml');
-      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules}\n`);
-      const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8', timeout: 30_000 });
-      expect(result.error, 'promtool must be installed (Debian package prometheus)').toBeUndefined();
-      expect(`${result.stdout}${result.stderr}`).toContain('SUCCESS');
-      expect(result.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    checkPromql(panelQueries.map((query) => query.replaceAll('$__rate_interval', '5m').replaceAll('$tenant', '.*')));
+  });
+});
+
+describe('PromQL in the docs', () => {
+  const docs = [...promqlOf('../../../docs/metrics.md'), ...promqlOf('../README.md')];
+
+  it('queries only metrics that the registry exposes', async () => {
+    expect(docs.length).toBeGreaterThanOrEqual(15);
+    const exposed = await fullExposition();
+    expect([...new Set(docs.flatMap(metricNames))].filter((name) => !exposed.has(name))).toEqual([]);
+  });
+
+  it.runIf(runPromtool)('is PromQL that promtool parses', () => {
+    checkPromql(docs);
   });
 });
