@@ -173,6 +173,9 @@ export function createTenancy(options: TenancyOptions): Tenancy {
         : createTenantIdValidator(options.validateId);
   const policy = options.policy === false ? undefined : (options.policy ?? createPolicyEvaluator());
   const quota = options.quota === false ? undefined : (options.quota ?? createMemoryQuota());
+  if (options.onQuotaError !== undefined && options.onQuotaError !== 'open' && options.onQuotaError !== 'closed') {
+    throw new TypeError(`[@tenant/core] onQuotaError is 'closed' or 'open', not ${String(options.onQuotaError)}`);
+  }
   const failOpen = options.onQuotaError === 'open';
   const hooks = createHookRunner(options.hooks);
   const clock = options.clock ?? systemClock;
