@@ -34,3 +34,17 @@ describe('metrics cost per request (handle() + hooks + observeRequest, 1,000 ten
   bench('metrics, tenant label top 100', variant({ top: 100 }), { time: 1500 });
   bench('metrics, tenant label allow-list of 10', variant({ allow: ids.slice(0, 10) }), { time: 1500 });
 });
+
+describe('observeRequest alone (1,000 tenants)', () => {
+  const observation = (i: number) => ({ tenantId: ids[i % TENANTS], method: 'GET', route: '/v1/chat', status: 200, durationSeconds: 0.012 });
+  const noop = (_: ReturnType<typeof observation>): void => undefined;
+  const alone = (tenantLabel: TenantLabelOption) => {
+    const metrics = createTenantMetrics({ registry: new Registry(), tenantLabel });
+    let i = 0;
+    return () => metrics.observeRequest(observation(i++));
+  };
+  let n = 0;
+  bench('baseline: build the observation, call a no-op', () => noop(observation(n++)), { time: 1000 });
+  bench('observeRequest, no tenant label', alone(false), { time: 1000 });
+  bench('observeRequest, tenant label top 100', alone({ top: 100 }), { time: 1000 });
+});
