@@ -8,4 +8,4 @@
 export { createTenantMetrics } from './metrics.js';
 export { metricsHandler, metricsResponse } from './handler.js';
 export type { MetricsResponse, MetricsRequestLike, MetricsResponseLike } from './handler.js';
-export type { TenantMetrics, TenantMetricsOptions, TenantLabelOption, RequestObservation, MetricNames, CacheStatsByLayer } from './types.js';
+export type { TenantMetrics, TenantMetricsOptions, TenantLabelOption, TopTenantsOption, RequestObservation, MetricNames, CacheStatsByLayer } from './types.js';

@@ -1,5 +1,5 @@
 import { SpaceSaving } from './space-saving.js';
-import type { TenantLabelOption } from './types.js';
+import type { TenantLabelOption, TopTenantsOption } from './types.js';
 
 /** Chooses the `tenant` label value of each observation, keeping the set of values bounded. */
 export interface TenantLabeler {
@@ -43,7 +43,7 @@ export function createLabeler(options: LabelerOptions): TenantLabeler {
       },
     };
   }
-  return createTopNLabeler(mode.top, mode.tracked ?? Math.max(mode.top * 10, 1_000), options);
+  return createTopNLabeler(mode, options);
 }
 
 /**
@@ -53,9 +53,13 @@ export function createLabeler(options: LabelerOptions): TenantLabeler {
  * count, so a stream of one-off tenants never churns the labels, and the
  * holder that loses its place is reported to `onDemote`.
  */
-function createTopNLabeler(top: number, tracked: number, options: LabelerOptions): TenantLabeler {
+function createTopNLabeler(mode: TopTenantsOption, options: LabelerOptions): TenantLabeler {
+  const { top, halfLife } = mode;
   if (!Number.isSafeInteger(top) || top < 1) throw new RangeError('[@tenant/metrics] tenantLabel.top must be a positive integer');
+  const tracked = mode.tracked ?? Math.max(top * 10, 1_000);
   if (!Number.isSafeInteger(tracked) || tracked < top) throw new RangeError('[@tenant/metrics] tenantLabel.tracked must be an integer >= top');
+  if (halfLife !== undefined && (!Number.isSafeInteger(halfLife) || halfLife < 1)) throw new RangeError('[@tenant/metrics] tenantLabel.halfLife must be a positive integer');
+  let untilHalving = halfLife ?? Infinity;
   const { overflow, none, onDemote } = options;
   const summary = new SpaceSaving(tracked);
   const holders = new Set<string>();
@@ -83,7 +87,13 @@ function createTopNLabeler(top: number, tracked: number, options: LabelerOptions
     enabled: true,
     label(id, count) {
       if (id === undefined) return none;
-      if (count) summary.add(id);
+      if (count) {
+        summary.add(id);
+        if (--untilHalving <= 0) {
+          summary.halve();
+          untilHalving = halfLife ?? Infinity;
+        }
+      }
       if (holders.has(id)) {
         if (id === weakest) weakest = undefined;
         return id;

@@ -65,6 +65,18 @@ export class SpaceSaving {
     return at === undefined ? 0 : this.#counts[at]! - this.#errors[at]!;
   }
 
+  /**
+   * Halves every count and error (rounding down), so that old activity
+   * weighs less than recent activity. The heap order is kept (halving is
+   * monotonic), so this is one pass over the counters.
+   */
+  halve(): void {
+    for (let i = 0; i < this.#counts.length; i++) {
+      this.#counts[i] = Math.floor(this.#counts[i]! / 2);
+      this.#errors[i] = Math.floor(this.#errors[i]! / 2);
+    }
+  }
+
   /** Forgets `id`. */
   delete(id: string): void {
     const at = this.#index.get(id);

@@ -7,9 +7,24 @@ import type { Registry } from 'prom-client';
  * - `{ allow }`: these tenants get their own value, every other one the overflow value;
  * - `{ top }`: the `top` most active tenants (ranked by a Space-Saving summary
  *   of `tracked` counters, default `max(10 * top, 1000)`) get their own value,
- *   the rest the overflow value.
+ *   the rest the overflow value; with `halfLife`, counts decay so the ranking
+ *   follows recent activity.
  */
-export type TenantLabelOption = false | { readonly allow: readonly string[] } | { readonly top: number; readonly tracked?: number };
+export type TenantLabelOption = false | { readonly allow: readonly string[] } | TopTenantsOption;
+
+/** The top-N tenant label: see {@link TenantLabelOption}. */
+export interface TopTenantsOption {
+  /** How many tenants may have their own label value. */
+  readonly top: number;
+  /** How many tenants the ranking tracks (more is more accurate). @default max(10 * top, 1000) */
+  readonly tracked?: number;
+  /**
+   * Halve every ranking count after this many observations, so the ranking
+   * follows recent activity rather than all-time totals.
+   * @default undefined (all-time totals)
+   */
+  readonly halfLife?: number;
+}
 
 /** Options of {@link createTenantMetrics}. */
 export interface TenantMetricsOptions {

@@ -127,6 +127,22 @@ describe('createTenantMetrics', () => {
     expect(text).toContain('tenant_requests_total{method="GET",route="/",status="200",tenant="__other__"} 1');
   });
 
+  it('with halfLife, lets a newly busy tenant take the slot of one that was busy long ago', async () => {
+    const registry = new Registry();
+    const metrics = createTenantMetrics({ registry, tenantLabel: { top: 1, halfLife: 100 } });
+    const hit = (tenantId: string, times: number): void => {
+      for (let i = 0; i < times; i++) metrics.observeRequest({ tenantId, method: 'GET', route: '/', status: 200, durationSeconds: 0.01 });
+    };
+    hit('old', 1_000);
+    hit('new', 300);
+    expect(labelValues(await registry.metrics(), 'tenant')).toEqual(new Set(['new', '__other__']));
+    // Without decay, all-time totals keep the old tenant in its slot.
+    const cumulative = createTenantMetrics({ registry: new Registry(), tenantLabel: { top: 1 } });
+    for (let i = 0; i < 1_000; i++) cumulative.observeRequest({ tenantId: 'old', method: 'GET', status: 200, durationSeconds: 0 });
+    for (let i = 0; i < 300; i++) cumulative.observeRequest({ tenantId: 'new', method: 'GET', status: 200, durationSeconds: 0 });
+    expect(labelValues(await cumulative.registry.metrics(), 'tenant')).toEqual(new Set(['old', '__other__']));
+  });
+
   it('rejects invalid options', () => {
     const registry = new Registry();
     expect(() => createTenantMetrics({ registry: {} as Registry })).toThrow(TypeError);
@@ -134,6 +150,8 @@ describe('createTenantMetrics', () => {
     expect(() => createTenantMetrics({ registry, tenantLabel: { top: 0 } })).toThrow(RangeError);
     expect(() => createTenantMetrics({ registry: new Registry(), tenantLabel: { top: 5, tracked: 2 } })).toThrow(RangeError);
     expect(() => createTenantMetrics({ registry: new Registry(), tenantLabel: { allow: ['__other__'] } })).toThrow(RangeError);
+    expect(() => createTenantMetrics({ registry: new Registry(), tenantLabel: { top: 5, halfLife: 0 } })).toThrow(RangeError);
+    expect(() => createTenantMetrics({ registry: new Registry(), maxRoutes: -1 })).toThrow(RangeError);
   });
 
   it('never throws into requests, whatever the hooks are given', async () => {

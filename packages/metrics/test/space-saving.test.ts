@@ -46,3 +46,19 @@ describe('SpaceSaving', () => {
     expect(s.count('c')).toBe(2);
   });
 });
+
+describe('SpaceSaving.halve', () => {
+  it('halves counts and errors, keeping the order', () => {
+    const s = new SpaceSaving(2);
+    for (let i = 0; i < 7; i++) s.add('a');
+    for (let i = 0; i < 3; i++) s.add('b');
+    s.add('c'); // replaces b (3): count 4, error 3
+    s.halve();
+    expect(s.count('a')).toBe(3);
+    expect(s.count('c')).toBe(2);
+    expect(s.guaranteed('c')).toBe(1);
+    s.add('d'); // replaces the least counted, c
+    expect(s.count('c')).toBe(0);
+    expect(s.count('a')).toBe(3);
+  });
+});
