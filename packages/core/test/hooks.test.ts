@@ -33,7 +33,7 @@ describe('createHookRunner', () => {
   });
 
   it('knows which hooks are present', () => {
-    const runner = createHookRunner([{ onQuota: () => undefined }, { onError: () => undefined, onPolicy: undefined }]);
+    const runner = createHookRunner([{ onQuota: () => undefined }, { onError: () => undefined, onPolicy: undefined } as unknown as TenantHooks]);
     expect(runner.has('onQuota')).toBe(true);
     expect(runner.has('onError')).toBe(true);
     expect(runner.has('onPolicy')).toBe(false);

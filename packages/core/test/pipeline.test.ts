@@ -16,6 +16,7 @@ import {
   type TenantDecision,
   type TenantHooks,
   type TenantRejected,
+  type TenantRequest,
   type TenantStore,
 } from '../src/index.js';
 import { createTestTenant } from '../src/testing.js';
@@ -451,7 +452,7 @@ describe('reject and formatRejection', () => {
   });
 
   it('formatRejection has the last word, and onReject sees its result', async () => {
-    const formatRejection = vi.fn((rejection: TenantRejected) => ({ ...rejection, status: 404, headers: { ...rejection.headers, 'x-why': rejection.code } }));
+    const formatRejection = vi.fn((rejection: TenantRejected, _request: TenantRequest | undefined) => ({ ...rejection, status: 404, headers: { ...rejection.headers, 'x-why': rejection.code } }));
     const { handle, rec } = setup({ formatRejection });
     const req = request({ headers: { 'x-tenant-id': 'susp' } });
     const decision = rejected(await handle('susp'));
