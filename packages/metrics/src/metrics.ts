@@ -108,8 +108,9 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
         report(error);
         continue;
       }
+      if (stats === null || typeof stats !== 'object') continue;
       for (const [layer, value] of Object.entries(stats)) {
-        const now = value[field];
+        const now: unknown = value !== null && typeof value === 'object' ? value[field] : undefined;
         if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) continue;
         const key = `${field}\0${layer}`;
         const before = seen.get(key) ?? 0;
@@ -160,7 +161,7 @@ export function createTenantMetrics(options: TenantMetricsOptions): TenantMetric
 
   const routes = new Set<string>();
   const routeLabel = (route: string | undefined): string => {
-    if (route === undefined || route === '') return '';
+    if (typeof route !== 'string' || route === '') return '';
     if (routes.has(route)) return route;
     if (routes.size >= maxRoutes) return overflow;
     routes.add(route);

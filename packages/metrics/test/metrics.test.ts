@@ -284,6 +284,8 @@ describe('trackCacheStats', () => {
     metrics.trackCacheStats(() => {
       throw new Error('stats unavailable');
     });
+    metrics.trackCacheStats(() => ({ broken: null, odd: { hits: -1, misses: Number.NaN } }) as never);
+    metrics.trackCacheStats(() => null as never);
     metrics.recordCacheHit('memory', 10);
     let text = await registry.metrics();
     expect(text).toContain('tenant_cache_hits_total{layer="memory"} 15');
