@@ -28,9 +28,11 @@ const DEFAULT_DESCRIPTION =
   'lower-case letters a-z, digits and inner "-" or "_", starting and ending with a letter or digit';
 const ABSOLUTE_MAX_LENGTH = 255;
 // C0 and C1 controls, DEL, and Unicode whitespace, line and format characters
-// that make ids look alike or break logs.
+// that make ids look alike or break logs; and unpaired surrogates, which UTF-8
+// encoders replace with U+FFFD, so that two different ids would become one
+// key in a database.
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\s\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/u;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\s\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\p{Cs}]/u;
 
 /** Checks tenant ids: returns the id when valid, throws a `tenant_invalid` TenantError otherwise. */
 export type TenantIdValidator = (id: unknown) => string;
@@ -38,7 +40,8 @@ export type TenantIdValidator = (id: unknown) => string;
 /**
  * Builds a tenant id validator. Whatever the pattern, an id is always refused
  * when it is not a string, is empty, is longer than `maxLength`, or holds a
- * control, whitespace or invisible formatting character. Error messages never
+ * control, whitespace or invisible formatting character, or an unpaired
+ * surrogate. Error messages never
  * echo the refused value, which may be hostile.
  *
  * @example
@@ -71,7 +74,7 @@ export function createTenantIdValidator(format: TenantIdFormat = {}): TenantIdVa
     if (id.length === 0) return refuse('it is empty');
     if (id.length > maxLength) return refuse(`it is longer than ${maxLength} characters`);
     const forbidden = FORBIDDEN.exec(id);
-    if (forbidden) return refuse(`it contains a control, whitespace or invisible character at position ${forbidden.index}`);
+    if (forbidden) return refuse(`it contains a control, whitespace, invisible or unpaired surrogate character at position ${forbidden.index}`);
     if (!pattern.test(id)) return refuse(`it must be ${description}`);
     return id;
   };

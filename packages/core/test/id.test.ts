@@ -27,6 +27,8 @@ const HOSTILE: readonly (readonly [string, unknown])[] = [
   ['byte order mark', '\ufeffacme'],
   ['word joiner', 'ac\u2060me'],
   ['emoji', 'acme\u{1f600}'],
+  ['lone high surrogate', 'acme\ud800'],
+  ['lone low surrogate', '\udc00acme'],
   ['space', 'ac me'],
   ['leading space', ' acme'],
   ['trailing space', 'acme '],
@@ -139,9 +141,11 @@ describe('createTenantIdValidator', () => {
   it('still refuses control, whitespace and invisible characters whatever the pattern', () => {
     const validate = createTenantIdValidator({ pattern: /^.+$/su });
     expect(validate('Any.Thing/Goes')).toBe('Any.Thing/Goes');
-    for (const id of ['a\0b', 'a\nb', 'a b', 'a\u200bb', '\ufeffa', 'a\u202eb', 'a\u0085b', 'a\tb']) {
+    for (const id of ['a\0b', 'a\nb', 'a b', 'a\u200bb', '\ufeffa', 'a\u202eb', 'a\u0085b', 'a\tb', 'a\ud800', 'a\udc00', '\udc00\ud800']) {
       expect(thrown(() => validate(id)).code).toBe('tenant_invalid');
     }
+    // A well-formed astral character is not a surrogate problem.
+    expect(validate('a\u{1f600}')).toBe('a\u{1f600}');
     expect(thrown(() => validate('')).code).toBe('tenant_invalid');
     expect(thrown(() => validate(1)).code).toBe('tenant_invalid');
   });
