@@ -228,6 +228,25 @@ describe('createTenantMetrics', () => {
     // One requests_total series per (label value, status): the bound applies to every labelled metric.
     expect(sampleLines(text).filter((l) => l.startsWith('tenant_requests_total')).length).toBeLessThanOrEqual(2 * (top + 1));
   });
+
+  it('holds the bound on every tenant-labelled metric with 100,000 distinct tenants through the hooks (allow-list)', async () => {
+    const registry = new Registry();
+    const allow = Array.from({ length: 10 }, (_, i) => `tenant-${i * 1000}`);
+    const metrics = createTenantMetrics({ registry, tenantLabel: { allow } });
+    const denied = { allowed: false, reason: 'not allowed', dimension: 'models', value: 'large' } as const;
+    for (let i = 0; i < 100_000; i++) {
+      const tenant = { id: `tenant-${i}` } as never;
+      metrics.hooks.onResolve?.({ request: undefined as never, tenant, source: 'header', durationMs: 0.1 });
+      metrics.hooks.onQuota?.({ request: undefined, tenant, cost: { requests: 1 }, result: { allowed: false, reason: 'limit_exceeded', retryAfterMs: 1000, dimensions: {} } });
+      metrics.hooks.onPolicy?.({ request: undefined, tenant, policyRequest: { models: 'large' }, decision: denied });
+    }
+    const text = await registry.metrics();
+    expect(labelValues(text, 'tenant')).toEqual(new Set([...allow, '__other__']));
+    expect(sampleLines(text).filter((l) => l.startsWith('tenant_quota_rejections_total'))).toHaveLength(11);
+    expect(sampleLines(text).filter((l) => l.startsWith('tenant_policy_denials_total'))).toHaveLength(11);
+    expect(text).toContain('tenant_quota_rejections_total{reason="limit_exceeded",tenant="__other__"} 99990');
+    expect(sampleLines(text).length).toBeLessThan(100);
+  });
 });
 
 describe('metrics handlers', () => {
