@@ -66,9 +66,13 @@ export async function metricsResponse(registry: Registry, method = 'GET'): Promi
 export function metricsHandler(registry: Registry): (req: MetricsRequestLike, res: MetricsResponseLike) => void {
   return (req, res) => {
     void metricsResponse(registry, req.method ?? 'GET').then((response) => {
-      res.statusCode = response.status;
-      for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-      res.end(response.body);
+      try {
+        res.statusCode = response.status;
+        for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+        res.end(response.body);
+      } catch {
+        // The response is already sent or its socket is gone: nothing left to tell the client.
+      }
     });
   };
 }

@@ -280,6 +280,32 @@ describe('metrics handlers', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('never throws or rejects when the response cannot be written', async () => {
+    const serve = metricsHandler(registry);
+    let ended = false;
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      serve({ method: 'GET' }, {
+        statusCode: 0,
+        setHeader: () => {
+          throw new Error('headers already sent');
+        },
+        end: () => {
+          ended = true;
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+    expect(ended).toBe(false);
+    expect(rejections).toEqual([]);
+  });
+
   it('returns a neutral response, and 500 when a collector fails', async () => {
     const ok = await metricsResponse(registry);
     expect(ok.status).toBe(200);
