@@ -391,6 +391,9 @@ describe('settle', () => {
     await tenancy.settle(decision, { tokens: 10 });
     expect(settle).toHaveBeenCalledTimes(1);
     expect(rec.names().filter((n) => n === 'onSettle')).toHaveLength(1);
+    const ticket = decision.ok && 'quota' in decision ? decision.quota?.ticket : undefined;
+    expect(ticket).toMatchObject({ tenantId: 'tokens', cost: { tokens: 90 } });
+    expect(rec.events.find((e) => e.hook === 'onSettle')?.event).toEqual({ ticket, actual: { tokens: 10 } });
     // The refund took effect: 90 tokens are free again.
     expect(await tenancy.handle(request({ headers: { 'x-tenant-id': 'tokens' } }), { cost: { tokens: 90 } })).toMatchObject({ ok: true });
   });

@@ -242,6 +242,37 @@ describe('quota costs', () => {
     expect(quota.size).toBe(0);
   });
 
+  it.each([
+    ['a zero window', { requests: { limit: 1, windowMs: 0 } }],
+    ['a NaN window', { requests: { limit: 1, windowMs: Number.NaN } }],
+    ['a fractional window', { tokens: { limit: 1, windowMs: 1.5 } }],
+    ['a negative limit', { tokens: { limit: -1, windowMs: MINUTE } }],
+    ['a non-integer limit', { requests: { limit: 0.5, windowMs: MINUTE } }],
+    ['a dimension that is not an object', { requests: 5 }],
+    ['no object at all', null],
+  ])('refuses limits with %s (RangeError) instead of counting nothing', async (_name, limits) => {
+    const { quota } = setup();
+    expect(() => quota.consumeSync('acme', { requests: 1 }, limits as unknown as TenantQuota)).toThrow(RangeError);
+    await expect(quota.consume('acme', { requests: 1 }, limits as unknown as TenantQuota)).rejects.toThrow(RangeError);
+  });
+
+  it('checks a frozen limits object once, and a mutable one on every call', () => {
+    const { quota } = setup();
+    const frozen = Object.freeze({ requests: Object.freeze({ limit: 5, windowMs: MINUTE }) });
+    expect(quota.consumeSync('acme', { requests: 1 }, frozen).allowed).toBe(true);
+    expect(quota.consumeSync('acme', { requests: 1 }, frozen).allowed).toBe(true);
+    const mutable = { requests: { limit: 5, windowMs: MINUTE } };
+    expect(quota.consumeSync('globex', { requests: 1 }, mutable).allowed).toBe(true);
+    mutable.requests.windowMs = 0;
+    expect(() => quota.consumeSync('globex', { requests: 1 }, mutable)).toThrow(RangeError);
+  });
+
+  it('admits nothing under a zero limit', () => {
+    const { quota } = setup();
+    expect(quota.consumeSync('acme', { requests: 1 }, { requests: { limit: 0, windowMs: MINUTE } })).toMatchObject({ allowed: false, reason: 'cost_exceeds_limit' });
+    expect(quota.consumeSync('acme', { requests: 0 }, { requests: { limit: 0, windowMs: MINUTE } }).allowed).toBe(true);
+  });
+
   it('refuses a cost that is not an object and accepts zero and absent dimensions', () => {
     expect(() => checkQuotaCost(null as never)).toThrow(RangeError);
     expect(() => checkQuotaCost(3 as never)).toThrow(/requests: 1/);

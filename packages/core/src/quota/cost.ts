@@ -1,4 +1,4 @@
-import { QUOTA_DIMENSIONS, type QuotaCost } from '@tenant/interfaces';
+import { QUOTA_DIMENSIONS, type QuotaCost, type TenantQuota } from '@tenant/interfaces';
 
 /**
  * Checks a quota cost: every given dimension must be a non-negative safe
@@ -15,4 +15,31 @@ export function checkQuotaCost(cost: QuotaCost, what = 'quota cost'): QuotaCost 
     }
   }
   return cost;
+}
+
+// Limits objects already checked: tenant configs are frozen and reused, so
+// each is checked once rather than on every request.
+const checkedLimits = new WeakSet<object>();
+
+/**
+ * Checks quota limits: `{ requests?, tokens? }`, each `{ limit, windowMs }`
+ * with a non-negative integer limit and a positive integer window. Without
+ * this, a window of 0 or `NaN` would silently count nothing.
+ *
+ * @throws RangeError for anything else.
+ */
+export function checkQuotaLimits(limits: TenantQuota): TenantQuota {
+  if (typeof limits !== 'object' || limits === null) {
+    throw new RangeError('[@tenant/core] quota limits must be an object such as { requests: { limit: 100, windowMs: 60_000 } }');
+  }
+  if (checkedLimits.has(limits)) return limits;
+  for (const dimension of QUOTA_DIMENSIONS) {
+    const limit = limits[dimension];
+    if (limit === undefined) continue;
+    if (typeof limit !== 'object' || limit === null) throw new RangeError(`[@tenant/core] quota limits.${dimension} must be { limit, windowMs }`);
+    if (!Number.isSafeInteger(limit.limit) || limit.limit < 0) throw new RangeError(`[@tenant/core] quota limits.${dimension}.limit must be a non-negative integer`);
+    if (!Number.isSafeInteger(limit.windowMs) || limit.windowMs < 1) throw new RangeError(`[@tenant/core] quota limits.${dimension}.windowMs must be a positive integer`);
+  }
+  if (Object.isFrozen(limits)) checkedLimits.add(limits);
+  return limits;
 }

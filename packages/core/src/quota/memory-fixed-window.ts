@@ -8,7 +8,7 @@ import {
   type TenantQuota,
 } from '@tenant/interfaces';
 import { systemClock, type Clock } from '../clock.js';
-import { checkQuotaCost } from './cost.js';
+import { checkQuotaCost, checkQuotaLimits } from './cost.js';
 
 /** Options of {@link createMemoryQuota}. */
 export interface MemoryQuotaOptions {
@@ -120,6 +120,7 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
 
   const consumeSync = (tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult => {
     checkQuotaCost(cost);
+    checkQuotaLimits(limits);
     const now = clock.now();
     if (now >= nextSweep) sweep(now);
     const counters = tenants.get(tenantId);
