@@ -76,7 +76,11 @@ export interface TenancyOptions {
   readonly policyRequest?: (request: TenantRequest) => PolicyRequest | undefined;
   /** The `type` URI of problem bodies. @default code => `urn:tenant:error:${code}` */
   readonly problemType?: ProblemTypeFn;
-  /** A last word on every rejection: return it changed (status, headers, body) or as it is. */
+  /**
+   * A last word on every rejection: return it changed (status, headers, body)
+   * or as it is. If it throws or returns something that is not a rejection,
+   * the rejection stands as it was and `onError` is told.
+   */
   readonly formatRejection?: (rejection: TenantRejected, request: TenantRequest | undefined) => TenantRejected;
   /** The clock, for rate-limit headers. @default systemClock */
   readonly clock?: Clock;
@@ -208,7 +212,12 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     let rejection = toRejection(error, { problemType, ...extra });
     if (options.formatRejection) {
       try {
-        rejection = options.formatRejection(rejection, request);
+        const formatted = options.formatRejection(rejection, request);
+        // Whatever it returns, the caller must still get a rejection to write.
+        if (typeof formatted !== 'object' || formatted === null || formatted.ok !== false || !Number.isInteger(formatted.status)) {
+          throw new TypeError('[@tenant/core] formatRejection must return a rejection ({ ok: false, status, headers, body })');
+        }
+        rejection = formatted;
       } catch (cause) {
         hooks.error({ phase: 'hook', error: cause, tenantId });
       }

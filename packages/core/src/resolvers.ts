@@ -205,7 +205,8 @@ export function flattenResolvers(resolvers: readonly TenantResolver[]): TenantRe
 }
 
 /**
- * Runs resolvers in order and returns the first id found with its source.
+ * Runs resolvers in order and returns the first id found with its source
+ * (`undefined` and `null` mean "not found": the next resolver is tried).
  * Synchronous while the resolvers are; a promise from the first one that is not.
  */
 export function resolveWith(resolvers: readonly TenantResolver[], request: TenantRequest, from = 0): MaybePromise<ResolvedId | undefined> {
@@ -214,10 +215,11 @@ export function resolveWith(resolvers: readonly TenantResolver[], request: Tenan
     const id = resolver.resolve(request);
     if (isPromiseLike(id)) {
       return Promise.resolve(id).then((value) =>
-        value !== undefined ? { id: value, source: resolver.name } : resolveWith(resolvers, request, i + 1),
+        value != null ? { id: value, source: resolver.name } : resolveWith(resolvers, request, i + 1),
       );
     }
-    if (id !== undefined) return { id, source: resolver.name };
+    // `null` (what many lookups return for "none") counts as not found, like `undefined`.
+    if (id != null) return { id, source: resolver.name };
   }
   return undefined;
 }

@@ -465,6 +465,17 @@ describe('reject and formatRejection', () => {
     expect(rec.events.at(-1)).toMatchObject({ hook: 'onReject', event: { tenantId: 'susp', rejection: { status: 404 } } });
   });
 
+  it.each([['undefined', undefined], ['an admitted decision', { ok: true }], ['a rejection without status', { ok: false }]])(
+    'keeps the unformatted rejection when formatRejection returns %s, and tells onError',
+    async (_name, returned) => {
+      const { handle, rec } = setup({ formatRejection: () => returned as unknown as TenantRejected });
+      expect(await handle('gone')).toMatchObject({ ok: false, status: 410, code: 'tenant_deleted' });
+      expect(rec.errors()).toHaveLength(1);
+      expect(rec.errors()[0]).toMatchObject({ phase: 'hook', tenantId: 'gone' });
+      expect(rec.errors()[0]?.error).toBeInstanceOf(TypeError);
+    },
+  );
+
   it('keeps the unformatted rejection when formatRejection throws, and tells onError', async () => {
     const bug = new Error('format bug');
     const { handle, rec } = setup({ formatRejection: () => { throw bug; } });

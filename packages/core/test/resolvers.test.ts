@@ -265,6 +265,15 @@ describe('chain and resolveWith', () => {
     expect(await resolveWith(asyncList, request())).toEqual({ id: 'acme', source: 'db' });
   });
 
+  it('treats null like undefined and tries the next resolver, sync or async', async () => {
+    const none = createResolver('db', () => null as unknown as undefined);
+    const noneAsync = createResolver('db-async', async () => null as unknown as undefined);
+    const req = request({ headers: { 'x-tenant-id': 'acme' } });
+    expect(resolveWith([none, fromHeader()], req)).toEqual({ id: 'acme', source: 'header' });
+    expect(await resolveWith([noneAsync, fromHeader()], req)).toEqual({ id: 'acme', source: 'header' });
+    expect(await chain(noneAsync, none).resolve(req)).toBeUndefined();
+  });
+
   it('lets a resolver error stop the chain', async () => {
     const failing = chain(fromQuery(), fromHeader());
     expectCode(() => failing.resolve(request({ query: 'tenant=a&tenant=b', headers: { 'x-tenant-id': 'acme' } })), 'tenant_invalid');
