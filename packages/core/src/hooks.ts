@@ -18,6 +18,9 @@ export interface HookRunner {
  */
 export function createHookRunner(hooks: TenantHooks | readonly TenantHooks[] | undefined): HookRunner {
   const sets: readonly TenantHooks[] = hooks === undefined ? [] : Array.isArray(hooks) ? [...hooks] : [hooks as TenantHooks];
+  for (const set of sets) {
+    if (typeof set !== 'object' || set === null) throw new TypeError('[@tenant/core] hooks must be an object of hook functions, or a list of them');
+  }
   const present = new Set<keyof TenantHooks>();
   for (const set of sets) for (const name of Object.keys(set) as (keyof TenantHooks)[]) if (typeof set[name] === 'function') present.add(name);
 

@@ -88,6 +88,12 @@ describe('createHookRunner', () => {
     expect(seen).toHaveBeenCalledWith(event);
   });
 
+  it('refuses hook sets that are not objects', () => {
+    expect(() => createHookRunner(null as never)).toThrow(TypeError);
+    expect(() => createHookRunner([{}, 'onResolve' as never])).toThrow(/hooks must be an object/);
+    expect(createHookRunner([]).has('onError')).toBe(false);
+  });
+
   it('copies the list of sets: sets added later are not called', () => {
     const sets: TenantHooks[] = [];
     const runner = createHookRunner(sets);

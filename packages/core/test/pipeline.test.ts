@@ -82,6 +82,7 @@ describe('createTenancy options', () => {
     expect(() => createTenancy({ store, skipPaths: [/^\/h/g] })).toThrow(/g or y flag/);
     expect(() => createTenancy({ store, onQuotaError: 'maybe' as never })).toThrow(/onQuotaError/);
     expect(() => createTenancy({ store, validateId: { maxLength: 0 } })).toThrow(TypeError);
+    expect(() => createTenancy({ store, hooks: [null as never] })).toThrow(/hooks must be/);
   });
 
   it('exposes the store, quota manager and id validator in use', () => {
