@@ -161,6 +161,9 @@ export function settleOnFinish(
   view: TenantResponseView = res,
 ): void {
   if (actualCost === undefined || !decision.ok || decision.tenant === undefined || decision.quota?.ticket === undefined) return;
+  const warn = (error: unknown): void => {
+    process.emitWarning(`[@tenant/core] Settling the actual cost failed; the estimate stands: ${error instanceof Error ? error.message : String(error)}`, 'TenantWarning');
+  };
   let done = false;
   const settle = (): void => {
     if (done) return;
@@ -170,11 +173,11 @@ export function settleOnFinish(
     let actual: QuotaCost | undefined;
     try {
       actual = actualCost(request, view);
+      // createTenancy's settle never rejects; a pipeline of another make might throw or reject
+      if (actual !== undefined) Promise.resolve(tenancy.settle(decision, actual)).catch(warn);
     } catch (error) {
-      process.emitWarning(`[@tenant/core] actualCost threw; the estimate stands: ${error instanceof Error ? error.message : String(error)}`, 'TenantWarning');
-      return;
+      warn(error);
     }
-    if (actual !== undefined) tenancy.settle(decision, actual).catch(() => undefined);
   };
   res.once('finish', settle);
   res.once('close', settle);

@@ -168,6 +168,25 @@ describe('adapter helpers over a real node:http server', () => {
     }
   });
 
+  it('survives a pipeline whose settle throws, with a warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const real = createTenancy({ store: store(), cost: () => ({ tokens: 10 }) });
+      const foreign = { ...real, settle: (): Promise<void> => { throw new Error('settle exploded'); } };
+      const { base } = await serve({ tenancy: foreign, actualCost: () => ({ tokens: 1 }) });
+      const res = await fetch(`${base}/x`, { headers: { 'x-tenant-id': 'acme' } });
+      expect(res.status).toBe(200);
+      await res.text();
+      await expect.poll(() => warnings.some((w) => w.includes('settle exploded'))).toBe(true);
+      // the server still answers
+      expect((await fetch(`${base}/x`, { headers: { 'x-tenant-id': 'globex' } })).status).toBe(200);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('settles when the client goes away before the response ends', async () => {
     const settled: SettleEvent[] = [];
     const tenancy = createTenancy({ store: store(), cost: () => ({ tokens: 10 }), hooks: { onSettle: (event) => void settled.push(event) } });
