@@ -144,8 +144,9 @@ export function writeRejection(res: ServerResponse, rejection: TenantRejected): 
 /**
  * After the response, settles an admitted decision's quota with the actual
  * cost (`actualCost(request, response)`). Runs once, on `finish` or `close`
- * of `res`, whichever comes first; never throws (a throwing `actualCost` is
- * reported with `process.emitWarning`, and the estimate stands). Costs
+ * of `res`, whichever comes first; never throws (a throwing `actualCost`, or
+ * a pipeline whose `settle` fails, is reported with `process.emitWarning`,
+ * and the estimate stands). Costs
  * nothing when there is nothing to settle: no `actualCost`, no tenant, or
  * no quota ticket.
  *
@@ -170,9 +171,8 @@ export function settleOnFinish(
     done = true;
     res.off('finish', settle);
     res.off('close', settle);
-    let actual: QuotaCost | undefined;
     try {
-      actual = actualCost(request, view);
+      const actual = actualCost(request, view);
       // createTenancy's settle never rejects; a pipeline of another make might throw or reject
       if (actual !== undefined) Promise.resolve(tenancy.settle(decision, actual)).catch(warn);
     } catch (error) {
