@@ -33,7 +33,11 @@ import type { AnyKysely, AnyTransaction } from './dialect.js';
 
 /** Options of {@link createSqlTenantStore}. */
 export interface SqlTenantStoreOptions extends TableOptions {
-  /** Your Kysely instance (PostgreSQL with `pg`, MySQL/MariaDB with `mysql2`, SQLite with `better-sqlite3`). Not closed by the store. */
+  /**
+   * Your Kysely instance (PostgreSQL with `pg`, MySQL/MariaDB with `mysql2`, SQLite with `better-sqlite3`). Not closed by the store.
+   * A `Transaction` works too: the writes then join it (all or nothing with your other work), and the change feed
+   * fires as each write returns, before your commit; after a failed write, roll the transaction back.
+   */
   readonly db: AnyKysely;
   /** The dialect. @default detected from `db.getExecutor().adapter` */
   readonly dialect?: SqlDialectName;
@@ -121,6 +125,11 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   const clock = options.clock ?? systemClock;
   const listeners = new Set<TenantChangeListener>();
   const lockRows = dialect !== 'sqlite';
+
+  // A store made on a transaction (`createSqlTenantStore({ db: trx })`) runs its
+  // writes in that transaction, so a caller can make many writes all or nothing.
+  const inTransaction = <T>(fn: (trx: AnyTransaction) => Promise<T>): Promise<T> =>
+    db.isTransaction ? fn(db as AnyTransaction) : db.transaction().execute(fn);
 
   const now = () => new Date(clock.now());
   const json = (value: unknown) => JSON.stringify(value);
@@ -256,7 +265,7 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
     writeOptions: WriteOptions | undefined,
     change: (current: TenantConfig) => TenantConfig,
   ): Promise<TenantConfig> => {
-    const result = await db.transaction().execute(async (trx) => {
+    const result = await inTransaction(async (trx) => {
       const checked = checkedId(id);
       const current = checked === undefined ? undefined : await loadForUpdate(trx, checked);
       if (current === undefined) {
@@ -312,7 +321,7 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
 
     async create(input: TenantInput) {
       const tenant = createTenantConfig(input, { now: now(), validateId });
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(async (trx) => {
         try {
           await trx.insertInto(tables.tenants).values(toRow(tenant)).execute();
         } catch (cause) {

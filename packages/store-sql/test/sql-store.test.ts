@@ -218,6 +218,29 @@ for (const dialect of DIALECTS) {
       expect((await store.list({ limit: 1000 })).items.length).toBeGreaterThan(0);
     });
 
+    it('made on a transaction, joins it: many writes commit or roll back together', async () => {
+      await db.transaction().execute(async (trx) => {
+        const inner = createSqlTenantStore({ db: trx, tablePrefix: prefix });
+        await inner.create({ id: 'tx-a', domains: ['tx-a.example.com'] });
+        await inner.update('tx-a', { plan: 'pro' });
+        await inner.create({ id: 'tx-b' });
+      });
+      expect((await store.get('tx-a'))?.plan).toBe('pro');
+      expect(await store.get('tx-b')).toBeDefined();
+      const failed = await code(
+        db.transaction().execute(async (trx) => {
+          const inner = createSqlTenantStore({ db: trx, tablePrefix: prefix });
+          await inner.create({ id: 'tx-c' });
+          await inner.update('tx-a', { plan: 'enterprise' });
+          await inner.create({ id: 'tx-d', domains: ['tx-a.example.com'] }); // domain_taken: the whole transaction rolls back
+        }),
+      );
+      expect(failed).toBe('domain_taken');
+      expect(await store.get('tx-c')).toBeUndefined();
+      expect(await store.get('tx-d')).toBeUndefined();
+      expect((await store.get('tx-a'))?.plan).toBe('pro');
+    });
+
     it('marks domains verified without a new version', async () => {
       await store.create({ id: 'dv-a', domains: ['dv-a.example.com'] });
       expect(await store.setDomainVerified('DV-A.example.com', new Date('2026-01-01T00:00:00Z'))).toBe(true);
