@@ -13,7 +13,7 @@ const ALLOWED: PolicyDecision = Object.freeze({ allowed: true });
  *
  * const policy = createPolicyEvaluator();
  * policy.evaluate(tenant, { models: 'gpt-4o', tools: ['search'] });
- * // { allowed: false, reason: 'models "gpt-4o" is not allowed for this tenant', dimension: 'models', value: 'gpt-4o' }
+ * // { allowed: false, reason: '"gpt-4o" is not in this tenant\'s allowed models', dimension: 'models', value: 'gpt-4o' }
  * ```
  */
 export function createPolicyEvaluator(): PolicyEvaluator {
@@ -29,7 +29,7 @@ export function evaluatePolicy(tenant: TenantConfig, request: PolicyRequest): Po
     if (allowList === undefined || allowList.length === 0 || allowList.includes('*')) continue;
     for (const value of typeof asked === 'string' ? [asked] : asked) {
       if (!allowList.includes(value)) {
-        return { allowed: false, reason: `${dimension} "${printable(value)}" is not allowed for this tenant`, dimension, value };
+        return { allowed: false, reason: `"${printable(value)}" is not in this tenant's allowed ${dimension}`, dimension, value };
       }
     }
   }

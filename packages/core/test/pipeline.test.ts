@@ -137,7 +137,7 @@ describe('handle: outcomes', () => {
   it('refuses what the policy does not allow, with 403 and the dimension', async () => {
     const { handle, tenancy, rec } = setup({ policyRequest: (req) => ({ models: req.header('x-model') }) });
     const denied = rejected(await handle('acme', { headers: { 'x-model': 'large' } }));
-    expect(denied).toMatchObject({ status: 403, code: 'policy_denied', body: { detail: 'models "large" is not allowed for this tenant', dimension: 'models' } });
+    expect(denied).toMatchObject({ status: 403, code: 'policy_denied', body: { detail: `"large" is not in this tenant's allowed models`, dimension: 'models' } });
     expect(rec.names()).toEqual(['onResolve', 'onPolicy', 'onReject']);
     expect(await handle('acme', { headers: { 'x-model': 'small' } })).toMatchObject({ ok: true });
     // A per-call policy request overrides options.policyRequest.

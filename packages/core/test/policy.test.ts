@@ -18,7 +18,7 @@ describe('allow-list policy', () => {
   it('refuses the first value not in its list, with a reason', () => {
     expect(evaluatePolicy(tenant, { models: 'gpt-4o' })).toEqual({
       allowed: false,
-      reason: 'models "gpt-4o" is not allowed for this tenant',
+      reason: `"gpt-4o" is not in this tenant's allowed models`,
       dimension: 'models',
       value: 'gpt-4o',
     });
@@ -42,9 +42,9 @@ describe('allow-list policy', () => {
 
   it('makes reasons safe to show: control characters and quotes replaced, long values cut', () => {
     const decision = evaluatePolicy(tenant, { models: 'evil"\n\u0000model' });
-    expect(decision).toMatchObject({ allowed: false, reason: 'models "evil???model" is not allowed for this tenant', value: 'evil"\n\u0000model' });
+    expect(decision).toMatchObject({ allowed: false, reason: `"evil???model" is not in this tenant's allowed models`, value: 'evil"\n\u0000model' });
     const long = evaluatePolicy(tenant, { models: 'm'.repeat(500) });
-    expect(long.allowed === false && long.reason).toBe(`models "${'m'.repeat(64)}…" is not allowed for this tenant`);
+    expect(long.allowed === false && long.reason).toBe(`"${'m'.repeat(64)}…" is not in this tenant's allowed models`);
   });
 });
 
