@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { deepFreeze, type TenantConfig, type TenantStore } from '@tenant/core';
+import { deepFreeze, TENANT_STATUSES, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, type CachedTenantStoreOptions } from './cached-store.js';
 import { checkPrefix, escapeKeyPart } from './keys.js';
 import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.js';
 import { report } from './single-flight.js';
-import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation } from './types.js';
+import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation, WarmOptions } from './types.js';
 
 /** Options of {@link createLayeredTenantStore}. */
 export interface LayeredTenantStoreOptions {
@@ -44,6 +44,14 @@ export interface LayeredTenantStoreStats {
 export interface LayeredTenantStore extends Omit<CachedTenantStore, 'stats' | 'close'> {
   /** Resolves once the subscriber listens to the invalidation channel; rejects if it could not subscribe. */
   ready(): Promise<void>;
+  /**
+   * Loads tenants from the store's `list` into this process's memory **and
+   * into Redis** (config and host keys, for `redisTtlMs`), so that every
+   * instance finds them there; resolves to how many. Redis failures are
+   * reported to `onError`, not thrown. A page read across an invalidation is
+   * left to be loaded on demand.
+   */
+  warm(options?: WarmOptions): Promise<number>;
   /** Counters per layer. */
   stats(): LayeredTenantStoreStats;
   /** Stops listening (change feed, channel); leaves both Redis clients open: they are yours. */
@@ -309,9 +317,36 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
   const subscribed = subscriber.subscribe(channel).then(() => undefined);
   subscribed.catch((error: unknown) => redisFailed('subscribe', error));
 
-  const { stats: _stats, close: closeMemory, ...rest } = memory;
+  const warm = async (warmOptions: WarmOptions = {}): Promise<number> => {
+    const which = warmOptions.tenants ?? 'active';
+    if (which !== 'active' && which !== 'all') throw new RangeError("[@tenant/cache] warm: tenants must be 'active' or 'all'");
+    const status = which === 'active' ? 'active' : TENANT_STATUSES;
+    let count = 0;
+    let cursor: string | undefined;
+    do {
+      const seen = changes;
+      const page = await source.list({ status, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      if (seen === changes) {
+        const writes: Promise<unknown>[] = [];
+        for (const tenant of page.items) {
+          memory.prime(tenant);
+          writes.push(redis.set(idKey(tenant.id), JSON.stringify(tenant), 'PX', redisTtlMs));
+          for (const domain of tenant.domains) writes.push(redis.set(domainKey(domain), JSON.stringify(tenant.id), 'PX', redisTtlMs));
+        }
+        for (const result of await Promise.allSettled(writes)) {
+          if (result.status === 'rejected') redisFailed('warm', result.reason);
+        }
+        count += page.items.length;
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return count;
+  };
+
+  const { stats: _stats, close: closeMemory, warm: _warmMemory, ...rest } = memory;
   return {
     ...rest,
+    warm,
     ready: () => subscribed,
     stats() {
       return {

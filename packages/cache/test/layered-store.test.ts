@@ -126,6 +126,21 @@ describe('layered store on the shared Redis', () => {
     expect(state.gets).toBe(2);
     await eventually(async () => (await admin.get(`${p}id:nobody`)) === '-');
   });
+
+  it('warms Redis too, so another instance finds configs and hosts there without a store query', async () => {
+    const { store, state } = observedStore({ tenants: [{ id: 'w1', domains: ['w1.example.com'] }, { id: 'w2', status: 'suspended' }] });
+    const p = `${prefix}w:`;
+    const a = await layered(store, REDIS_URL, p);
+    expect(await a.warm({ tenants: 'all' })).toBe(2);
+    expect(JSON.parse((await admin.get(`${p}id:w1`)) ?? 'null')).toMatchObject({ id: 'w1' });
+    expect(await admin.get(`${p}domain:w1.example.com`)).toBe('"w1"');
+    expect(await admin.pttl(`${p}id:w2`)).toBeGreaterThan(0);
+    const b = await layered(elsewhere(store), REDIS_URL, p);
+    expect((await b.getByDomain('w1.example.com'))?.id).toBe('w1');
+    expect((await b.get('w2'))?.status).toBe('suspended');
+    expect(state.gets + state.domainGets).toBe(0);
+    await expect(a.warm({ tenants: 'none' as never })).rejects.toThrow(RangeError);
+  });
 });
 
 describe('with a Redis of our own that goes down', () => {
