@@ -1,0 +1,192 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTenantTransaction } from '@tenant/store-sql';
+import { createSaasApp, type SaasApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { BACKENDS, type Backend } from './backends.js';
+
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+
+interface Project {
+  id: number;
+  name: string;
+}
+interface Task {
+  id: number;
+  project_id: number;
+  title: string;
+  status: string;
+}
+interface Problem {
+  code: string;
+}
+
+describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
+  let backend: Backend;
+  let saas: SaasApp;
+  let base: string;
+
+  beforeAll(async () => {
+    backend = await backendCase.setup();
+    saas = await createSaasApp(loadConfig({ ...backend.env, ADMIN_TOKEN }));
+    base = await saas.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await saas?.close();
+    await backend?.teardown();
+  });
+
+  const call = (path: string, tenant: string | undefined, init: RequestInit = {}) =>
+    fetch(base + path, {
+      ...init,
+      headers: { ...(tenant ? { 'x-tenant-id': tenant } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    });
+  const json = async <T>(response: Response | Promise<Response>, status: number): Promise<T> => {
+    const res = await response;
+    const text = await res.text();
+    expect(res.status, text).toBe(status);
+    return JSON.parse(text) as T;
+  };
+  const send = (method: string, body: unknown): RequestInit => ({ method, body: JSON.stringify(body) });
+
+  // Tenants of this test: registered through the admin API.
+  const A = 'acme';
+  const B = 'globex';
+  const TINY = 'tiny';
+
+  const registerTenant = (input: Record<string, unknown>) => saas.store.create(input as never);
+  const suspendTenant = (id: string) => saas.store.update(id, { status: 'suspended' });
+
+  it('registers tenants', async () => {
+    await registerTenant({ id: A, name: 'Acme', plan: 'pro', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects', 'export'] } });
+    await registerTenant({ id: B, name: 'Globex', plan: 'free', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects'] } });
+    await registerTenant({ id: TINY, plan: 'free', quota: { requests: { limit: 3, windowMs: 3_600_000 } } });
+    expect((await json<{ id: string; plan: string }>(call('/me', A), 200)).plan).toBe('pro');
+  });
+
+  it('keeps each tenant to its own projects and tasks, whatever ids are tried', async () => {
+    const a1 = await json<Project>(call('/projects', A, send('POST', { name: 'a one' })), 201);
+    const b1 = await json<Project>(call('/projects', B, send('POST', { name: 'b one' })), 201);
+    const a2 = await json<Project>(call('/projects', A, send('POST', { name: 'a two' })), 201);
+    const aTask = await json<Task>(call(`/projects/${a1.id}/tasks`, A, send('POST', { title: 'a task' })), 201);
+    const bTask = await json<Task>(call(`/projects/${b1.id}/tasks`, B, send('POST', { title: 'b task' })), 201);
+
+    // Lists: each tenant sees its own rows only (the join of /tasks included).
+    expect((await json<{ items: Project[] }>(call('/projects', A), 200)).items.map((p) => p.id)).toEqual([a1.id, a2.id]);
+    expect((await json<{ items: Project[] }>(call('/projects', B), 200)).items.map((p) => p.id)).toEqual([b1.id]);
+    expect((await json<{ items: Task[] }>(call('/tasks', B), 200)).items.map((t) => t.id)).toEqual([bTask.id]);
+    expect((await json<{ items: Task[] }>(call(`/projects/${a1.id}/tasks`, A), 200)).items.map((t) => t.id)).toEqual([aTask.id]);
+
+    // B tries A's ids on every route: not found, and nothing changes.
+    const aProjects = [a1.id, a2.id];
+    for (const id of aProjects) {
+      expect((await call(`/projects/${id}`, B)).status).toBe(404);
+      expect((await call(`/projects/${id}`, B, send('PATCH', { name: 'stolen' }))).status).toBe(404);
+      expect((await call(`/projects/${id}`, B, { method: 'DELETE' })).status).toBe(404);
+      expect((await call(`/projects/${id}/tasks`, B)).status).toBe(404);
+      expect((await call(`/projects/${id}/tasks`, B, send('POST', { title: 'planted' }))).status).toBe(404);
+    }
+    expect((await call(`/tasks/${aTask.id}`, B, send('PATCH', { status: 'done', title: 'stolen' }))).status).toBe(404);
+    expect((await call(`/tasks/${aTask.id}`, B, { method: 'DELETE' })).status).toBe(404);
+
+    // Id guessing: every id around the ones that exist answers B with its own rows only.
+    const maxId = Math.max(a1.id, a2.id, b1.id, aTask.id, bTask.id) + 3;
+    for (let id = 1; id <= maxId; id += 1) {
+      const project = await call(`/projects/${id}`, B);
+      expect(project.status, `project ${id}`).toBe(id === b1.id ? 200 : 404);
+      await project.body?.cancel();
+      const task = await call(`/tasks/${id}`, B, send('PATCH', { title: 'guess' }));
+      expect(task.status, `task ${id}`).toBe(id === bTask.id ? 200 : 404);
+      await task.body?.cancel();
+    }
+
+    // A's rows are intact.
+    expect(await json<Project>(call(`/projects/${a1.id}`, A), 200)).toMatchObject({ id: a1.id, name: 'a one' });
+    const aTasks = await json<{ items: Task[] }>(call(`/projects/${a1.id}/tasks`, A), 200);
+    expect(aTasks.items).toEqual([expect.objectContaining({ id: aTask.id, title: 'a task', status: 'open' })]);
+    expect((await json<{ items: Project[] }>(call('/projects', A), 200)).items.map((p) => p.name)).toEqual(['a one', 'a two']);
+
+    // And A can change and delete its own.
+    expect(await json<Project>(call(`/projects/${a2.id}`, A, send('PATCH', { name: 'a two, renamed' })), 200)).toMatchObject({ name: 'a two, renamed' });
+    expect(await json<Task>(call(`/tasks/${aTask.id}`, A, send('PATCH', { status: 'done' })), 200)).toMatchObject({ status: 'done' });
+    expect((await call(`/projects/${a2.id}`, A, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`/projects/${a2.id}`, A)).status).toBe(404);
+  });
+
+  it('refuses bad input with 400 and unknown or missing tenants', async () => {
+    expect((await json<{ error: string }>(call('/projects', A, send('POST', { name: '' })), 400)).error).toBe('invalid_request');
+    expect((await json<{ error: string }>(call('/tasks?status=maybe', A), 400)).error).toBe('invalid_request');
+    expect((await call('/projects/not-a-number', A)).status).toBe(404);
+    expect((await json<Problem>(call('/projects', undefined), 400)).code).toBe('tenant_missing');
+    expect((await json<Problem>(call('/projects', '../etc'), 400)).code).toBe('tenant_invalid');
+    expect((await json<Problem>(call('/projects', 'nobody'), 404)).code).toBe('tenant_not_found');
+  });
+
+  it('enforces the policy: export is a feature of the tenant', async () => {
+    const project = await json<Project>(call('/projects', B, send('POST', { name: 'b export' })), 201);
+    const denied = await call(`/projects/${project.id}/export`, B);
+    expect(denied.status).toBe(403);
+    expect(denied.headers.get('content-type')).toBe('application/problem+json');
+    expect(await denied.json()).toMatchObject({ code: 'policy_denied', dimension: 'features' });
+
+    const own = await json<Project>(call('/projects', A, send('POST', { name: 'a export' })), 201);
+    await json<Task>(call(`/projects/${own.id}/tasks`, A, send('POST', { title: 'ship' })), 201);
+    const exported = await json<{ tenant: string; project: Project; tasks: Task[] }>(call(`/projects/${own.id}/export`, A), 200);
+    expect(exported).toMatchObject({ tenant: A, project: { id: own.id }, tasks: [{ title: 'ship' }] });
+    // A's export never reaches B's project either.
+    expect((await call(`/projects/${project.id}/export`, A)).status).toBe(404);
+  });
+
+  it('answers 429 with rate-limit headers once the quota is used up, for that tenant only', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 4; i += 1) {
+      last = await call('/projects', TINY);
+      statuses.push(last.status);
+      if (last.status !== 429) await last.body?.cancel();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(last!.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    expect(last!.headers.get('ratelimit-policy')).toContain('"requests";q=3');
+    expect(last!.headers.get('ratelimit')).toContain('r=0');
+    expect(((await last!.json()) as Problem).code).toBe('quota_exceeded');
+    // Another tenant is not affected.
+    expect((await call('/projects', A)).status).toBe(200);
+  });
+
+  it('refuses a suspended tenant at once', async () => {
+    expect((await call('/projects', B)).status).toBe(200);
+    await suspendTenant(B);
+    const refused = await call('/projects', B);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as Problem).code).toBe('tenant_suspended');
+    expect((await call('/projects', A)).status).toBe(200);
+  });
+
+  it('exposes per-tenant metrics on /metrics', async () => {
+    const res = await call('/metrics', undefined);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const series = (name: string, labels: Record<string, string>) =>
+      text.split('\n').filter((line) => line.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)));
+    const count = (line: string | undefined) => Number(line?.split(' ').pop());
+    expect(count(series('tenant_requests_total', { tenant: A, method: 'POST', route: '/projects', status: '201' })[0])).toBeGreaterThanOrEqual(3);
+    expect(count(series('tenant_requests_total', { tenant: B, method: 'GET', route: '/projects/:id', status: '404' })[0])).toBeGreaterThanOrEqual(2);
+    expect(count(series('tenant_quota_rejections_total', { tenant: TINY, reason: 'limit_exceeded' })[0])).toBe(1);
+    expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(1);
+    expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(1);
+  });
+
+  it('on PostgreSQL, RLS refuses other tenants rows even to raw SQL that skips the plugin', async () => {
+    if (saas.database.dialect !== 'postgres') return;
+    expect(saas.rlsEnforced).toBe(true);
+    const db = saas.database.db;
+    // Raw SQL on the unscoped handle: only the policies stand between B and A's rows.
+    const asB = await withTenantTransaction(db, B, (trx) => sql<{ tenant_id: string }>`select tenant_id from projects`.execute(trx));
+    expect(asB.rows.length).toBeGreaterThan(0);
+    expect(new Set(asB.rows.map((r) => r.tenant_id))).toEqual(new Set([B]));
+    const noTenant = await sql`select id from projects`.execute(db);
+    expect(noTenant.rows).toEqual([]);
+    await expect(withTenantTransaction(db, B, (trx) => sql`insert into projects (tenant_id, name, created_at) values (${A}, 'forged', 'now')`.execute(trx))).rejects.toThrow(/row-level security/);
+  });
+});
