@@ -1,20 +1,30 @@
 /**
- * Framework-neutral tenant administration API (create, update, soft delete, restore, list, suspend, quota, policy, domains) over any TenantStore, with authorization and audit hooks.
+ * A framework-neutral tenant administration API over any `TenantStore`:
+ * create, read, update, soft delete and restore, list with filters and
+ * pagination, suspend and resume, set quota and policy, manage domains; with
+ * a required authorization callback, an audit hook, field-level validation
+ * messages and optimistic concurrency (ETag / If-Match).
  *
  * @packageDocumentation
  */
-import type { TenantConfig } from '@tenant/interfaces';
-
-/**
- * Replace this example export with the package's API.
- *
- * @example
- * ```ts
- * import { describeTenant } from '@tenant/admin';
- *
- * describeTenant(tenant); // 'acme (active)'
- * ```
- */
-export function describeTenant(tenant: TenantConfig): string {
-  return `${tenant.id} (${tenant.status})`;
-}
+export { createTenantAdmin } from './admin.js';
+export { createAdminNodeHandler, writeAdminResponse } from './node.js';
+export type { AdminNodeHandler, AdminNodeHandlerOptions } from './node.js';
+export { ADMIN_ERROR_STATUS } from './problem.js';
+export type { AdminHttpErrorCode, AdminProblemType } from './problem.js';
+export type {
+  AdminAction,
+  AdminWriteAction,
+  AdminHeaderValue,
+  AdminRequest,
+  AdminResponse,
+  AdminAuthorizeInput,
+  AdminAuthorize,
+  AdminAuditEntry,
+  AdminErrorPhase,
+  AdminErrorEvent,
+  TenantAdminOptions,
+  TenantAdmin,
+  AdminErrorCode,
+  AdminFieldError,
+} from './types.js';
