@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTenantStore, createTenancy, fromSubdomain, splitUrl, toTenantRequest, type TenantRequest, type ToTenantRequestOptions } from '../src/index.js';
 
@@ -32,15 +32,30 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/**
+ * Resolves when the socket closes. A server that refuses a request may reset
+ * the connection while the client is still sending (Node 24 does for a 431):
+ * a reset is not an error here, what was received before it is the answer.
+ */
+async function closedAfterReply(socket: Socket): Promise<void> {
+  let failure: Error | undefined;
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') failure = error;
+  });
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  if (failure !== undefined) throw failure;
+}
+
 /** Sends raw bytes and returns what the server saw (or the status line when it refused). */
 async function raw(text: string): Promise<Seen | string> {
   const socket = connect(port, '127.0.0.1');
   socket.setEncoding('utf8');
   let response = '';
   socket.on('data', (chunk: string) => (response += chunk));
+  const closed = closedAfterReply(socket);
   await once(socket, 'connect');
   socket.end(text);
-  await once(socket, 'close');
+  await closed;
   const [head = '', body = ''] = response.split('\r\n\r\n');
   const status = head.split('\r\n')[0] ?? '';
   return status.includes(' 200 ') ? (JSON.parse(body) as Seen) : status;
@@ -120,7 +135,9 @@ describe('toTenantRequest over a real node:http server', () => {
     expect(await raw('GET /x\u0000y HTTP/1.1\r\nHost: a\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
     expect(await raw('GET /x y HTTP/1.1\r\nHost: a\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
     expect(await raw('GET /x HTTP/1.1\r\nHost: a\r\nx-tenant-id: a\r\n b\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
-    expect(await raw(`GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: a\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+    // Over the 16 KiB header limit, yet small enough to be read whole: a server that closes with
+    // unread bytes resets the connection, which may discard the reply before the client reads it.
+    expect(await raw(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
     // A repeated Host header: Node keeps the first one.
     expect(await raw('GET /x HTTP/1.1\r\nHost: a.example.com\r\nHost: b.example.com\r\n\r\n')).toMatchObject({ view: { host: 'a.example.com' } });
     // User-info in an absolute-form target is kept raw, so that host normalization refuses it.
@@ -146,9 +163,10 @@ describe('toTenantRequest over a real node:http server', () => {
       socket.setEncoding('utf8');
       let response = '';
       socket.on('data', (chunk: string) => (response += chunk));
+      const closed = closedAfterReply(socket);
       await once(socket, 'connect');
       socket.end(text);
-      await once(socket, 'close');
+      await closed;
       return response.split('\r\n\r\n')[1];
     };
     try {
