@@ -7,6 +7,7 @@ import { fastifyTenancy } from '@tenant/fastify';
 import { createTenantMetrics, metricsResponse } from '@tenant/metrics';
 import { createMemorySlidingQuota, createRedisSlidingQuota } from '@tenant/quota-sliding';
 import { createSqlTenantStore } from '@tenant/store-sql';
+import { registerAdmin } from './admin.js';
 import type { SaasConfig } from './config.js';
 import { openDatabase, type AppDatabase } from './db.js';
 import { registerResources } from './resources.js';
@@ -118,6 +119,10 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       });
       registerResources(scope, database);
     });
+
+    // The admin API, in a scope without the tenancy hook: registration,
+    // suspension, quota and policy changes, behind the admin token.
+    await registerAdmin(app, { store, database, token: config.adminToken });
 
     return { app, database, store, registry, rlsEnforced, close };
   } catch (error) {

@@ -28,6 +28,16 @@ export interface AppTables {
     status: 'open' | 'done';
     created_at: ColumnType<string, string, never>;
   };
+  /** Landlord data, not a tenant table: one row per write through the admin API. */
+  audit_log: {
+    id: Generated<number>;
+    at: string;
+    actor: string;
+    action: string;
+    target_tenant: string;
+    before_version: number | null;
+    after_version: number;
+  };
 }
 
 /** The tables that belong to a tenant: every query on them is scoped by the plugin. */
@@ -78,6 +88,23 @@ function appMigrations(dialect: AppDatabase['dialect']): Record<string, Migratio
       async down(db) {
         await db.schema.dropTable('tasks').execute();
         await db.schema.dropTable('projects').execute();
+      },
+    },
+    '2026_11_23_001_audit_log': {
+      async up(db) {
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('id', idColumn, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('at', 'varchar(32)', (c) => c.notNull())
+          .addColumn('actor', 'varchar(64)', (c) => c.notNull())
+          .addColumn('action', 'varchar(40)', (c) => c.notNull())
+          .addColumn('target_tenant', 'varchar(64)', (c) => c.notNull())
+          .addColumn('before_version', 'integer')
+          .addColumn('after_version', 'integer', (c) => c.notNull())
+          .execute();
+      },
+      async down(db) {
+        await db.schema.dropTable('audit_log').execute();
       },
     },
   };

@@ -54,14 +54,42 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
   const B = 'globex';
   const TINY = 'tiny';
 
-  const registerTenant = (input: Record<string, unknown>) => saas.store.create(input as never);
-  const suspendTenant = (id: string) => saas.store.update(id, { status: 'suspended' });
+  const asAdmin = (path: string, init: RequestInit = {}, token = ADMIN_TOKEN) =>
+    call(`/admin${path}`, undefined, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
 
-  it('registers tenants', async () => {
-    await registerTenant({ id: A, name: 'Acme', plan: 'pro', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects', 'export'] } });
-    await registerTenant({ id: B, name: 'Globex', plan: 'free', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects'] } });
-    await registerTenant({ id: TINY, plan: 'free', quota: { requests: { limit: 3, windowMs: 3_600_000 } } });
-    expect((await json<{ id: string; plan: string }>(call('/me', A), 200)).plan).toBe('pro');
+  it('keeps the admin API behind the token', async () => {
+    for (const res of [
+      await call('/admin/tenants', undefined),
+      await call('/admin/tenants', undefined, send('POST', { id: 'intruder' })),
+      await asAdmin('/tenants', {}, 'not-the-admin-token-at-all'),
+      await call('/admin/tenants', undefined, { headers: { authorization: ADMIN_TOKEN } }), // not a bearer
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as Problem).code).toBe('unauthorized');
+    }
+    // nothing was registered by the refused calls
+    expect((await json<{ items: unknown[] }>(asAdmin('/tenants'), 200)).items).toEqual([]);
+    expect((await json<Problem>(call('/projects', 'intruder'), 404)).code).toBe('tenant_not_found');
+  });
+
+  it('registers tenants through the admin API, and audits it', async () => {
+    const acme = await json<{ id: string; version: number }>(
+      asAdmin('/tenants', send('POST', { id: A, name: 'Acme', plan: 'pro', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects', 'export'] } })),
+      201,
+    );
+    expect(acme).toMatchObject({ id: A, version: 1 });
+    await json(asAdmin('/tenants', send('POST', { id: B, name: 'Globex', plan: 'free', quota: { requests: { limit: 1_000, windowMs: 60_000 } }, policy: { features: ['projects'] } })), 201);
+    await json(asAdmin('/tenants', send('POST', { id: TINY, plan: 'free', quota: { requests: { limit: 3, windowMs: 3_600_000 } } })), 201);
+    // bad input: field errors, and nothing written
+    const invalid = await json<{ code: string; errors: { field: string }[] }>(asAdmin('/tenants', send('POST', { id: 'bad', quota: { requests: { limit: -1 } } })), 400);
+    expect(invalid.code).toBe('config_invalid');
+    expect((await json<Problem>(asAdmin('/tenants', send('POST', { id: A })), 409)).code).toBe('tenant_exists');
+    expect((await json<{ items: { id: string }[] }>(asAdmin('/tenants'), 200)).items.map((t) => t.id).sort()).toEqual([A, B, TINY]);
+
+    expect(await json(call('/me', A), 200)).toMatchObject({ id: A, plan: 'pro' });
+    const audit = await saas.database.db.selectFrom('audit_log').select(['actor', 'action', 'target_tenant', 'before_version', 'after_version']).orderBy('id').execute();
+    expect(audit).toEqual([A, B, TINY].map((id) => ({ actor: 'admin-token', action: 'tenant.create', target_tenant: id, before_version: null, after_version: 1 })));
   });
 
   it('keeps each tenant to its own projects and tasks, whatever ids are tried', async () => {
@@ -154,13 +182,17 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect((await call('/projects', A)).status).toBe(200);
   });
 
-  it('refuses a suspended tenant at once', async () => {
-    expect((await call('/projects', B)).status).toBe(200);
-    await suspendTenant(B);
+  it('refuses a tenant at once when the admin API suspends it, and admits it again on resume', async () => {
+    expect((await call('/projects', B)).status).toBe(200); // B's config is now cached
+    expect(await json(asAdmin(`/tenants/${B}/suspend`, { method: 'POST' }), 200)).toMatchObject({ id: B, status: 'suspended' });
     const refused = await call('/projects', B);
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as Problem).code).toBe('tenant_suspended');
     expect((await call('/projects', A)).status).toBe(200);
+    await json(asAdmin(`/tenants/${B}/resume`, { method: 'POST' }), 200);
+    expect((await call('/projects', B)).status).toBe(200);
+    await json(asAdmin(`/tenants/${B}/suspend`, { method: 'POST' }), 200);
+    expect((await call('/projects', B)).status).toBe(403);
   });
 
   it('exposes per-tenant metrics on /metrics', async () => {
@@ -174,7 +206,7 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(count(series('tenant_requests_total', { tenant: B, method: 'GET', route: '/projects/:id', status: '404' })[0])).toBeGreaterThanOrEqual(2);
     expect(count(series('tenant_quota_rejections_total', { tenant: TINY, reason: 'limit_exceeded' })[0])).toBe(1);
     expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(1);
-    expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(1);
+    expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(2);
   });
 
   it('on PostgreSQL, RLS refuses other tenants rows even to raw SQL that skips the plugin', async () => {
