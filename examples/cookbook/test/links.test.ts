@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The docs written with these recipes: every relative link must reach a file, every #anchor a heading.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const DOCS = ['docs/guide.md', 'docs/cookbook.md', 'docs/architecture.md', 'docs/security.md', 'docs/versioning.md'];
+
+/** The text outside fenced code blocks. */
+const prose = (markdown: string) => markdown.replace(/^```[\s\S]*?^```$/gm, '');
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+async function anchors(file: string): Promise<Set<string>> {
+  const text = prose(await readFile(file, 'utf8'));
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
+describe.each(DOCS)('%s', (doc) => {
+  it('links only to files and headings that exist', async () => {
+    const file = join(root, doc);
+    const links = [...prose(await readFile(file, 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    const broken: string[] = [];
+    for (const link of links) {
+      if (/^[a-z]+:/.test(link)) continue; // https:, mailto:
+      const [path, anchor] = link.split('#') as [string, string | undefined];
+      const target = path === '' ? file : resolve(dirname(file), path);
+      if (!existsSync(target)) broken.push(`${link}: no such file`);
+      else if (anchor !== undefined && target.endsWith('.md') && !(await anchors(target)).has(anchor)) broken.push(`${link}: no such heading`);
+    }
+    expect(broken).toEqual([]);
+  });
+});
+
+it('the slugs follow GitHub', () => {
+  expect(slug('1. One process')).toBe('1-one-process');
+  expect(slug("The row-level plugin's limits")).toBe('the-row-level-plugins-limits');
+  expect(slug('node:http')).toBe('nodehttp');
+  expect(slug('Alerts (examples)')).toBe('alerts-examples');
+});
