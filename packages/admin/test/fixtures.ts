@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { createMemoryTenantStore, type TenantStore } from '@tenant/core';
 import { createSqlTenantStore, migrateTenantStore } from '@tenant/store-sql';
 import { createTenantAdmin, type AdminAuditEntry, type AdminErrorEvent, type AdminRequest, type TenantAdminOptions } from '../src/index.js';
@@ -28,6 +30,25 @@ export const authorize: TenantAdminOptions<Actor>['authorize'] = ({ header, acti
   return actor;
 };
 
+/** Like the store-sql tests: the shared server, which must answer (no silent skip). */
+export const POSTGRES_URL = process.env['POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** SQL tables of our own, unique to this run, so concurrent runs never collide. */
+const uniquePrefix = () => `admin_${process.pid}_${randomBytes(3).toString('hex')}_`;
+
+/** A SQL store on `db`, migrated into tables of its own; `close` drops them and closes `db`. */
+async function sqlStore(db: Kysely<any>) {
+  const tablePrefix = uniquePrefix();
+  await migrateTenantStore(db, { tablePrefix });
+  return {
+    store: createSqlTenantStore({ db, tablePrefix }),
+    close: async () => {
+      await migrateTenantStore(db, { tablePrefix, to: 'none' });
+      await db.destroy();
+    },
+  };
+}
+
 export interface StoreKind {
   readonly name: string;
   create(): Promise<{ store: TenantStore; close(): Promise<void> }>;
@@ -35,13 +56,10 @@ export interface StoreKind {
 
 export const STORES: readonly StoreKind[] = [
   { name: 'memory', create: async () => ({ store: createMemoryTenantStore(), close: async () => {} }) },
+  { name: 'sqlite', create: () => sqlStore(new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })) },
   {
-    name: 'sqlite',
-    create: async () => {
-      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
-      await migrateTenantStore(db, { tablePrefix: 'admin_test_' });
-      return { store: createSqlTenantStore({ db, tablePrefix: 'admin_test_' }), close: () => db.destroy() };
-    },
+    name: 'postgres',
+    create: () => sqlStore(new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: POSTGRES_URL, max: 4 }) }) })),
   },
 ];
 
