@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 // The docs written with these recipes: every relative link must reach a file, every #anchor a heading.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['docs/guide.md', 'docs/cookbook.md', 'docs/architecture.md', 'docs/security.md', 'docs/versioning.md'];
+const DOCS = ['docs/guide.md', 'docs/cookbook.md', 'docs/architecture.md', 'docs/security.md', 'docs/versioning.md', 'examples/cookbook/README.md'];
 
 /** The text outside fenced code blocks. */
 const prose = (markdown: string) => markdown.replace(/^```[\s\S]*?^```$/gm, '');
