@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QuotaCost, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
 import { toTenantRequest } from './node-http.js';
-import { createTenancy, type Tenancy, type TenancyOptions } from './pipeline.js';
+import { createTenancy, type AuthorizeInput, type Tenancy, type TenancyOptions } from './pipeline.js';
 
 /**
  * What an adapter needs to know of a finished response: its status and its
@@ -97,6 +97,8 @@ export function tenancyFrom(options: AdapterOptions): Tenancy {
     if (extra.length > 0) {
       throw new TypeError(`[@tenant/core] Give either { tenancy } or the pipeline options, not both (found ${extra.join(', ')} beside tenancy)`);
     }
+    // A pipeline made before `decide` existed: its `handle` serves.
+    if (typeof tenancy.decide !== 'function') return Object.freeze({ ...tenancy, decide: (request: TenantRequest, input?: AuthorizeInput) => tenancy.handle(request, input) });
     return tenancy;
   }
   return createTenancy(options as TenancyOptions);

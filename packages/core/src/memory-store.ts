@@ -37,6 +37,8 @@ export interface MemoryTenantStoreOptions {
 export interface MemoryTenantStore extends TenantStore {
   /** How many tenants the store holds, soft-deleted ones included. */
   readonly size: number;
+  /** The tenant with this id, synchronously (what `get` resolves to); `undefined` if none. */
+  peek(id: string): TenantConfig | undefined;
 }
 
 /**
@@ -144,6 +146,9 @@ export function createMemoryTenantStore(options: MemoryTenantStoreOptions = {}):
     },
     get(id) {
       return Promise.resolve(typeof id === 'string' ? tenants.get(id) : undefined);
+    },
+    peek(id) {
+      return typeof id === 'string' ? tenants.get(id) : undefined;
     },
     getByDomain(domain) {
       const host = normalizeHost(domain);

@@ -102,6 +102,23 @@ export interface Tenancy {
    * failure is a rejection.
    */
   handle(request: TenantRequest, input?: AuthorizeInput): Promise<TenantDecision>;
+  /**
+   * {@link Tenancy.handle} without a promise when none is needed: the
+   * decision itself when the resolvers, the store (`peek`), the policy and
+   * the quota (`consumeSync`) all answer synchronously, as with the memory
+   * store, a warm cache and the in-memory quotas; a promise of it otherwise.
+   * For adapters: on Node 20 every promise of a request pays for
+   * AsyncLocalStorage's hooks. Never throws; a promise it returns never
+   * rejects.
+   *
+   * @example
+   * ```ts
+   * const decided = tenancy.decide(request);
+   * if (decided instanceof Promise) decided.then(apply);
+   * else apply(decided);
+   * ```
+   */
+  decide(request: TenantRequest, input?: AuthorizeInput): TenantDecision | Promise<TenantDecision>;
   /** Resolution only (skip rules, resolve, validate, load, status): no policy, no quota. */
   resolve(request: TenantRequest): Promise<TenantDecision>;
   /**
@@ -240,43 +257,72 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     return skipRule !== undefined && skipRule(request) === true;
   };
 
-  const resolveRequest = async (request: TenantRequest): Promise<TenantDecision> => {
-    let tenantId: string | undefined;
+  // Resolution is synchronous while the resolvers and the store (`peek`)
+  // answer synchronously: on Node 20 every promise pays for
+  // AsyncLocalStorage's hooks, so none is made in vain. Never throws.
+  const resolveRequest = (request: TenantRequest): TenantDecision | Promise<TenantDecision> => {
     try {
       if (isSkipped(request)) return bypass('skip');
       if (centralHosts.size > 0) {
         const host = normalizeHost(request.host);
         if (host !== undefined && centralHosts.has(host)) return bypass('central_host');
       }
-      const timed = hasOnResolve;
-      const started = timed ? performance.now() : 0;
-      let found: ResolvedId | undefined;
-      try {
-        const pending = resolveWith(resolvers, request);
-        found = isPromiseLike(pending) ? await pending : pending;
-      } catch (cause) {
-        if (!TenantError.is(cause)) hooks.error({ phase: 'resolve', error: cause, tenantId: undefined });
-        throw cause;
-      }
+      const started = hasOnResolve ? performance.now() : 0;
+      const pending = resolveWith(resolvers, request);
+      if (!isPromiseLike(pending)) return afterResolve(request, pending, started);
+      return Promise.resolve(pending).then(
+        (found) => afterResolve(request, found, started),
+        (cause: unknown) => resolverFailed(cause, request),
+      );
+    } catch (error) {
+      return resolverFailed(error, request);
+    }
+  };
+
+  const resolverFailed = (cause: unknown, request: TenantRequest): TenantRejected => {
+    if (!TenantError.is(cause)) hooks.error({ phase: 'resolve', error: cause, tenantId: undefined });
+    return reject(cause, request, undefined);
+  };
+
+  const storeFailed = (cause: unknown, request: TenantRequest, id: string): TenantRejected => {
+    hooks.error({ phase: 'store', error: cause, tenantId: id });
+    const error = TenantError.is(cause) ? cause : new TenantError('store_unavailable', '[@tenant/core] The tenant store could not answer', { cause, tenantId: id });
+    return reject(error, request, id);
+  };
+
+  const afterResolve = (request: TenantRequest, found: ResolvedId | undefined, started: number): TenantDecision | Promise<TenantDecision> => {
+    let id: string;
+    try {
       if (found === undefined) {
         if (!requireTenant) return bypass('no_tenant');
         throw new TenantError('tenant_missing', '[@tenant/core] This request names no tenant');
       }
-      const id = validateId(found.id);
-      tenantId = id;
-      let tenant: TenantConfig | undefined;
-      try {
-        tenant = await store.get(id);
-      } catch (cause) {
-        hooks.error({ phase: 'store', error: cause, tenantId: id });
-        throw TenantError.is(cause) ? cause : new TenantError('store_unavailable', '[@tenant/core] The tenant store could not answer', { cause, tenantId: id });
-      }
+      id = validateId(found.id);
+    } catch (error) {
+      return reject(error, request, undefined);
+    }
+    let pending: Promise<TenantConfig | undefined>;
+    try {
+      const atHand = store.peek?.(id);
+      if (atHand !== undefined) return loaded(request, found, started, id, atHand);
+      pending = store.get(id);
+    } catch (cause) {
+      return storeFailed(cause, request, id);
+    }
+    return Promise.resolve(pending).then(
+      (tenant) => loaded(request, found, started, id, tenant),
+      (cause: unknown) => storeFailed(cause, request, id),
+    );
+  };
+
+  const loaded = (request: TenantRequest, found: ResolvedId, started: number, id: string, tenant: TenantConfig | undefined): TenantDecision => {
+    try {
       if (tenant === undefined) throw new TenantError('tenant_not_found', '[@tenant/core] No tenant with this id', { tenantId: id });
       if (tenant.status !== 'active') throw statusError(tenant);
-      if (timed) hooks.emit('onResolve', { request, tenant, source: found.source, durationMs: performance.now() - started });
+      if (hasOnResolve) hooks.emit('onResolve', { request, tenant, source: found.source, durationMs: performance.now() - started });
       return { ok: true, tenant, source: found.source, headers: NO_HEADERS };
     } catch (error) {
-      return reject(error, request, tenantId);
+      return reject(error, request, id);
     }
   };
 
@@ -382,11 +428,21 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     );
   };
 
+  const authorizeResolved = (resolved: TenantDecision, request: TenantRequest, input: AuthorizeInput): TenantDecision | Promise<TenantDecision> =>
+    !resolved.ok || resolved.tenant === undefined ? resolved : authorize(resolved.tenant, { policy: input.policy, cost: input.cost, request, source: resolved.source });
+
+  const decide = (request: TenantRequest, input: AuthorizeInput = {}): TenantDecision | Promise<TenantDecision> => {
+    const resolved = resolveRequest(request);
+    return isPromiseLike(resolved) ? resolved.then((decision) => authorizeResolved(decision, request, input)) : authorizeResolved(resolved, request, input);
+  };
+
   return Object.freeze({
     store,
     quota,
     validateId,
-    resolve: resolveRequest,
+    async resolve(request: TenantRequest): Promise<TenantDecision> {
+      return resolveRequest(request);
+    },
     async authorize(tenant: TenantConfig, input: AuthorizeInput & { readonly request?: TenantRequest } = {}) {
       if (typeof tenant !== 'object' || tenant === null || typeof tenant.id !== 'string') {
         throw new TypeError('[@tenant/core] authorize() needs a tenant config');
@@ -394,10 +450,9 @@ export function createTenancy(options: TenancyOptions): Tenancy {
       return authorize(tenant, input);
     },
     async handle(request: TenantRequest, input: AuthorizeInput = {}): Promise<TenantDecision> {
-      const resolved = await resolveRequest(request);
-      if (!resolved.ok || resolved.tenant === undefined) return resolved;
-      return authorize(resolved.tenant, { policy: input.policy, cost: input.cost, request, source: resolved.source });
+      return decide(request, input);
     },
+    decide,
     async settle(decision: TenantDecision, actual: QuotaCost): Promise<void> {
       if (!decision.ok || decision.tenant === undefined || quota === undefined) return;
       const ticket = decision.quota?.ticket;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   adapterRequest,
   createMemoryQuota,
@@ -63,6 +63,16 @@ describe('tenancyFrom', () => {
     expect(typeof built.handle).toBe('function');
     const existing = createTenancy({ store: store() });
     expect(tenancyFrom({ tenancy: existing, actualCost: () => undefined })).toBe(existing);
+  });
+
+  it('gives a pipeline without decide (made elsewhere) one that calls its handle', async () => {
+    const existing = createTenancy({ store: store() });
+    const handle = vi.fn(existing.handle);
+    const { decide: _decide, ...older } = existing;
+    const adopted = tenancyFrom({ tenancy: { ...older, handle } as never });
+    const view = { method: 'GET', path: '/', query: '', host: undefined, header: (name: string) => (name === 'x-tenant-id' ? 'acme' : undefined) };
+    await expect(adopted.decide(view)).resolves.toMatchObject({ ok: true, tenant: { id: 'acme' } });
+    expect(handle).toHaveBeenCalledTimes(1);
   });
 
   it('refuses nonsense with a TypeError', () => {

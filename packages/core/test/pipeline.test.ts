@@ -173,7 +173,7 @@ describe('handle: outcomes', () => {
 
   it('answers 503 store_unavailable when the store throws, and tells onError', async () => {
     const cause = new Error('ECONNREFUSED');
-    const store = { ...tenants(), get: () => Promise.reject(cause) } as TenantStore;
+    const store = { ...tenants(), peek: () => undefined, get: () => Promise.reject(cause) } as TenantStore;
     const { handle, rec } = setup({ store });
     const decision = rejected(await handle('acme'));
     expect(decision).toMatchObject({ status: 503, code: 'store_unavailable' });
@@ -184,7 +184,7 @@ describe('handle: outcomes', () => {
   });
 
   it('keeps a TenantError the store throws', async () => {
-    const store = { ...tenants(), get: () => Promise.reject(new TenantError('store_unavailable', 'cache empty', { status: 504 })) } as TenantStore;
+    const store = { ...tenants(), peek: () => undefined, get: () => Promise.reject(new TenantError('store_unavailable', 'cache empty', { status: 504 })) } as TenantStore;
     const { handle } = setup({ store });
     expect(await handle('acme')).toMatchObject({ ok: false, status: 504, code: 'store_unavailable' });
   });
@@ -535,5 +535,54 @@ describe('defaults', () => {
     expect(await tenancy.handle(req, { policy: { models: 'large' } })).toMatchObject({ ok: false, code: 'policy_denied' });
     expect(await tenancy.handle(req)).toMatchObject({ ok: true });
     expect(await tenancy.handle(req)).toMatchObject({ ok: false, status: 429 });
+  });
+});
+
+describe('decide: handle without a promise when none is needed', () => {
+  const ask = (id?: string, extra: RequestParts = {}) => request({ ...extra, headers: id === undefined ? {} : { 'x-tenant-id': id } });
+
+  it('answers synchronously with the memory store, the allow-list policy and the memory quota', () => {
+    const tenancy = createTenancy({ store: tenants(), policyRequest: () => ({ models: 'small' }) });
+    const admitted = tenancy.decide(ask('acme'));
+    expect(admitted).not.toBeInstanceOf(Promise);
+    expect(admitted).toMatchObject({ ok: true, tenant: { id: 'acme' }, headers: { 'ratelimit-policy': expect.any(String) } });
+    // Rejections too: missing, unknown (peek has none, so get is asked: a promise), suspended, policy, quota.
+    expect(tenancy.decide(ask())).toMatchObject({ ok: false, code: 'tenant_missing' });
+    expect(tenancy.decide(ask('susp'))).toMatchObject({ ok: false, code: 'tenant_suspended' });
+    expect(tenancy.decide(ask('bad id!'))).toMatchObject({ ok: false, code: 'tenant_invalid' });
+    expect(tenancy.decide(ask('acme'))).toMatchObject({ ok: true });
+    expect(tenancy.decide(ask('acme'))).toMatchObject({ ok: false, code: 'quota_exceeded' });
+    expect(tenancy.decide(ask('unknown'))).toBeInstanceOf(Promise);
+  });
+
+  it('gives the same decisions as handle, with a promise where a part answers asynchronously', async () => {
+    const sync = createTenancy({ store: tenants(), quota: false });
+    const store = tenants();
+    const remote: TenantStore = { ...store, peek: () => undefined };
+    const viaGet = createTenancy({ store: remote, quota: false });
+    const asyncResolver = createTenancy({ store: tenants(), quota: false, resolve: createResolver('async', async (req) => req.header('x-tenant-id')) });
+    for (const id of ['acme', 'globex', 'susp', 'inact', 'gone', 'nobody', undefined]) {
+      const expected = await sync.handle(ask(id));
+      expect(await viaGet.decide(ask(id))).toEqual(expected);
+      expect(await asyncResolver.decide(ask(id))).toEqual({ ...expected, ...(expected.ok && expected.tenant ? { source: 'async' } : {}) });
+    }
+    expect(viaGet.decide(ask('acme'))).toBeInstanceOf(Promise);
+    expect(asyncResolver.decide(ask('acme'))).toBeInstanceOf(Promise);
+  });
+
+  it('treats a throwing peek or get as the store failing (503), never as a throw', async () => {
+    const cause = new Error('peek exploded');
+    const rec = recorder();
+    const broken: TenantStore = { ...tenants(), peek: () => { throw cause; } };
+    const tenancy = createTenancy({ store: broken, hooks: rec.hooks });
+    expect(tenancy.decide(ask('acme'))).toMatchObject({ ok: false, status: 503, code: 'store_unavailable' });
+    expect(rec.errors()).toEqual([{ phase: 'store', error: cause, tenantId: 'acme' }]);
+    const throwingGet: TenantStore = { ...tenants(), peek: () => undefined, get: () => { throw cause; } };
+    expect(createTenancy({ store: throwingGet }).decide(ask('acme'))).toMatchObject({ ok: false, code: 'store_unavailable' });
+  });
+
+  it('never rejects: a resolver that rejects is a rejection decision', async () => {
+    const tenancy = createTenancy({ store: tenants(), resolve: createResolver('boom', () => Promise.reject(new Error('resolver down'))) });
+    await expect(tenancy.decide(ask('acme'))).resolves.toMatchObject({ ok: false, status: 500 });
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { RequestHandler } from 'express';
 import { adapterRequest, settleOnFinish, tenancyFrom, writeRejection, type AdapterOptions } from '@tenant/core';
-import type { TenantAdmitted, TenantBypassed, TenantConfig } from '@tenant/interfaces';
+import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
 
@@ -64,7 +64,7 @@ export function tenancy(options: AdapterOptions): RequestHandler {
   const { actualCost } = options;
   return (req, res, next) => {
     const request = adapterRequest(req, options, req.originalUrl);
-    pipeline.handle(request).then((decision) => {
+    const apply = (decision: TenantDecision): void => {
       if (!decision.ok) {
         writeRejection(res, decision);
         return;
@@ -74,6 +74,10 @@ export function tenancy(options: AdapterOptions): RequestHandler {
       for (const name in decision.headers) res.setHeader(name, decision.headers[name] as string);
       settleOnFinish(pipeline, decision, request, res, actualCost);
       pipeline.run(decision, next);
-    }, next);
+    };
+    // Synchronous when the pipeline can decide without a promise (see Tenancy.decide).
+    const decided = pipeline.decide(request);
+    if (decided instanceof Promise) decided.then(apply, next);
+    else apply(decided);
   };
 }

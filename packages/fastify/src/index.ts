@@ -9,7 +9,7 @@
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
 import { adapterRequest, settleOnFinish, tenancyFrom, type AdapterOptions, type Tenancy } from '@tenant/core';
-import type { TenantAdmitted, TenantBypassed, TenantConfig } from '@tenant/interfaces';
+import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
 
@@ -44,7 +44,7 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
   // context, so the context also holds after parsing (tested).
   fastify.addHook('onRequest', (request, reply, hookDone) => {
     const view = adapterRequest(request.raw, options, request.url);
-    pipeline.handle(view).then((decision) => {
+    const apply = (decision: TenantDecision): void => {
       if (!decision.ok) {
         // a Buffer, so that fastify keeps the content-type as is (no charset added)
         void reply.code(decision.status).headers(decision.headers).send(Buffer.from(JSON.stringify(decision.body)));
@@ -57,7 +57,11 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
       for (const name in decision.headers) raw.setHeader(name, decision.headers[name] as string);
       settleOnFinish(pipeline, decision, view, reply.raw, actualCost, reply);
       pipeline.run(decision, hookDone);
-    }, hookDone);
+    };
+    // Synchronous when the pipeline can decide without a promise (see Tenancy.decide).
+    const decided = pipeline.decide(view);
+    if (decided instanceof Promise) decided.then(apply, hookDone);
+    else apply(decided);
   });
 
   done();

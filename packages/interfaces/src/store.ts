@@ -59,6 +59,17 @@ export type Unsubscribe = () => void;
 export interface TenantStore {
   /** The tenant with this id, including a soft-deleted one; `undefined` if none. */
   get(id: string): Promise<TenantConfig | undefined>;
+  /**
+   * The tenant with this id when the store has it at hand, without I/O (an
+   * in-memory store, a fresh cache entry); `undefined` when it would have to
+   * look, or has no such tenant. Optional: the pipeline calls it first when
+   * present, and `get` when it answers `undefined`, so a request whose tenant
+   * is at hand is decided without a promise. It must agree with `get` (the
+   * same config `get` would resolve to at that moment) and must not throw.
+   * A wrapper that overrides `get` (say `{ ...store, get }`) must override
+   * `peek` too, or drop it: a copied `peek` would answer past the new `get`.
+   */
+  peek?(id: string): TenantConfig | undefined;
   /** The tenant that owns this host name (lower-case, no port), including a soft-deleted one. */
   getByDomain(domain: string): Promise<TenantConfig | undefined>;
   /** One page of tenants, ordered by id. */

@@ -66,7 +66,9 @@ export function tenancy(options: AdapterOptions): Middleware {
   const { actualCost } = options;
   return async (ctx, next) => {
     const request = adapterRequest(ctx.req, options, ctx.originalUrl);
-    const decision = await pipeline.handle(request);
+    // Awaited only when the pipeline could not decide without a promise (see Tenancy.decide).
+    const decided = pipeline.decide(request);
+    const decision = decided instanceof Promise ? await decided : decided;
     if (!decision.ok) {
       ctx.status = decision.status;
       ctx.set(decision.headers);
