@@ -6,8 +6,6 @@ export type DatabaseConfig = { readonly kind: 'sqlite'; readonly file: string } 
 /** Everything the app reads from its environment. */
 export interface SaasConfig {
   readonly database: DatabaseConfig;
-  /** Row-level security under the kysely plugin (PostgreSQL only). */
-  readonly rls: boolean;
   /** Redis for the shared tenant cache and the quota counters; memory when absent. */
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key and channel of this app. */
@@ -39,8 +37,10 @@ export function parseDatabaseUrl(value: string | undefined): DatabaseConfig {
   const prefixed = /^(sqlite|file):(\/\/)?(.+)$/i.exec(url);
   if (prefixed) return { kind: 'sqlite', file: prefixed[3]! };
   if (/\.(sqlite3?|db)$/i.test(url) && !url.includes('://')) return { kind: 'sqlite', file: url };
+  // only the scheme is echoed: the rest may hold credentials
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
   throw new Error(
-    `[example-saas] DATABASE_URL is not supported: expected postgres://…, sqlite:<path>, file:<path>, :memory: or a *.sqlite/*.db path (got a value starting with "${url.slice(0, url.indexOf(':') + 1 || 10)}")`,
+    `[example-saas] DATABASE_URL is not supported: expected postgres://…, sqlite:<path>, file:<path>, :memory: or a *.sqlite/*.db path (got ${scheme ? `a "${scheme}:" URL` : 'a value without a scheme'})`,
   );
 }
 
@@ -49,13 +49,6 @@ function parsePort(value: string | undefined): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`[example-saas] PORT must be an integer from 0 to 65535`);
   return port;
-}
-
-function parseFlag(name: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === '') return fallback;
-  if (/^(1|true|on|yes)$/i.test(value)) return true;
-  if (/^(0|false|off|no)$/i.test(value)) return false;
-  throw new Error(`[example-saas] ${name} must be on or off`);
 }
 
 /** Reads the configuration from `env` (by default `process.env`); throws on a value it cannot use. */
@@ -67,7 +60,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const redisUrl = env['REDIS_URL']?.trim();
   return {
     database: parseDatabaseUrl(env['DATABASE_URL']),
-    rls: parseFlag('DATABASE_RLS', env['DATABASE_RLS'], true),
     redisUrl: redisUrl ? redisUrl : undefined,
     redisPrefix: env['REDIS_PREFIX'] || 'saas:',
     port: parsePort(env['PORT']),

@@ -16,6 +16,9 @@ export interface Backend {
 
 export interface BackendCase {
   readonly name: string;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Whether the app gets a `REDIS_URL` (shared cache and quotas). */
+  readonly redis: boolean;
   setup(): Promise<Backend>;
 }
 
@@ -75,10 +78,14 @@ async function deleteRedisKeys(prefix: string): Promise<void> {
 export const BACKENDS: readonly BackendCase[] = [
   {
     name: 'sqlite, memory cache and quotas',
+    dialect: 'sqlite',
+    redis: false,
     setup: () => Promise.resolve({ env: { DATABASE_URL: ':memory:' }, teardown: () => Promise.resolve() }),
   },
   {
     name: 'postgresql (RLS) and redis',
+    dialect: 'postgres',
+    redis: true,
     async setup() {
       const database = await postgresDatabase();
       const prefix = `saas_e2e:${runId()}:`;

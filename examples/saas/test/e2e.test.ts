@@ -128,6 +128,12 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
       await task.body?.cancel();
     }
 
+    // Interleaved concurrent requests of both tenants (through the pool, on PostgreSQL): no answer mixes them up.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? A : B)).map(async (tenant) => ({ tenant, items: (await json<{ items: Project[] }>(call('/projects', tenant), 200)).items })),
+    );
+    for (const { tenant, items } of answers) expect(items.map((p) => p.id)).toEqual(tenant === A ? aProjects : [b1.id]);
+
     // A's rows are intact.
     expect(await json<Project>(call(`/projects/${a1.id}`, A), 200)).toMatchObject({ id: a1.id, name: 'a one' });
     const aTasks = await json<{ items: Task[] }>(call(`/projects/${a1.id}/tasks`, A), 200);
@@ -209,8 +215,38 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(2);
   });
 
-  it('on PostgreSQL, RLS refuses other tenants rows even to raw SQL that skips the plugin', async () => {
-    if (saas.database.dialect !== 'postgres') return;
+  it('answers 410 for a tenant deleted through the admin API, and drops its metric series', async () => {
+    expect((await call('/metrics', undefined).then((r) => r.text())).includes(`tenant="${TINY}"`)).toBe(true);
+    expect(await json(asAdmin(`/tenants/${TINY}`, { method: 'DELETE' }), 200)).toMatchObject({ id: TINY, status: 'deleted' });
+    expect((await json<Problem>(call('/projects', TINY), 410)).code).toBe('tenant_deleted');
+    const metrics = await call('/metrics', undefined).then((r) => r.text());
+    expect(metrics.includes(`tenant="${TINY}"`)).toBe(false);
+    expect(metrics.includes(`tenant="${A}"`)).toBe(true);
+  });
+
+  it.runIf(backendCase.redis)('shares quotas and tenant changes between two instances through Redis', async () => {
+    const other = await createSaasApp(loadConfig({ ...backend.env, ADMIN_TOKEN }));
+    try {
+      const otherBase = await other.app.listen({ port: 0, host: '127.0.0.1' });
+      const at = (root: string, path: string, tenant: string) => fetch(root + path, { headers: { 'x-tenant-id': tenant } });
+      await json(asAdmin('/tenants', send('POST', { id: 'fleet', quota: { requests: { limit: 4, windowMs: 3_600_000 } } })), 201);
+      // one quota for the fleet: 2 + 2 requests on two instances use it up
+      const statuses = [];
+      for (const root of [base, otherBase, base, otherBase, otherBase, base]) statuses.push((await at(root, '/me', 'fleet')).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      // A is cached on the other instance; a suspension through this one reaches it by pub/sub
+      expect((await at(otherBase, '/projects', A)).status).toBe(200);
+      await json(asAdmin(`/tenants/${A}/suspend`, { method: 'POST' }), 200);
+      await expect.poll(async () => (await at(otherBase, '/projects', A)).status).toBe(403);
+      await json(asAdmin(`/tenants/${A}/resume`, { method: 'POST' }), 200);
+      await expect.poll(async () => (await at(otherBase, '/projects', A)).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.runIf(backendCase.dialect === 'postgres')('on PostgreSQL, RLS refuses other tenants rows even to raw SQL that skips the plugin', async () => {
+    expect(saas.database.dialect).toBe('postgres');
     expect(saas.rlsEnforced).toBe(true);
     const db = saas.database.db;
     // Raw SQL on the unscoped handle: only the policies stand between B and A's rows.
