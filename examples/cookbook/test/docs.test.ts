@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // The guide and the cookbook quote these files: a `<!-- code: <path from the repository root> -->`
 // line, then a fenced block that must be the file exactly, so the docs cannot drift from tested code.
 const root = new URL('../../../', import.meta.url);
-const DOCS = ['docs/guide.md', 'docs/cookbook.md'];
+const DOCS = ['docs/guide.md', 'docs/cookbook.md', 'docs/security.md'];
 const MARKER = /<!-- code: (\S+) -->\n```ts\n/g;
 
 async function quotes(doc: string): Promise<{ path: string; quoted: string }[]> {
