@@ -190,6 +190,9 @@ describe.each(FRAMEWORKS)('admin API mounted in %s', (name, start) => {
     const plain = await send(port, 'POST', '/admin/tenants', { headers: { ...AUTH, 'content-type': 'text/plain' }, body: '{"id":"x"}' });
     expect(plain.status).toBe(415);
     expect(plain.json.code).toBe('unsupported_media_type');
+    const untyped = await send(port, 'POST', '/admin/tenants', { headers: AUTH, body: '{"id":"x"}' });
+    expect(untyped.status).toBe(415);
+    expect(untyped.json.code).toBe('unsupported_media_type');
     const broken = await send(port, 'POST', '/admin/tenants', { headers: JSON_AUTH, body: '{"id":' });
     expect(broken.status).toBe(400);
     expect(broken.json.code).toBe('request_invalid');
