@@ -237,9 +237,9 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
       // A is cached on the other instance; a suspension through this one reaches it by pub/sub
       expect((await at(otherBase, '/projects', A)).status).toBe(200);
       await json(asAdmin(`/tenants/${A}/suspend`, { method: 'POST' }), 200);
-      await expect.poll(async () => (await at(otherBase, '/projects', A)).status).toBe(403);
+      await expect.poll(async () => (await at(otherBase, '/projects', A)).status, { timeout: 10_000 }).toBe(403);
       await json(asAdmin(`/tenants/${A}/resume`, { method: 'POST' }), 200);
-      await expect.poll(async () => (await at(otherBase, '/projects', A)).status).toBe(200);
+      await expect.poll(async () => (await at(otherBase, '/projects', A)).status, { timeout: 10_000 }).toBe(200);
     } finally {
       await other.close();
     }
