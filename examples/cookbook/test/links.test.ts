@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +46,30 @@ it('the slugs follow GitHub', () => {
   expect(slug("The row-level plugin's limits")).toBe('the-row-level-plugins-limits');
   expect(slug('node:http')).toBe('nodehttp');
   expect(slug('Alerts (examples)')).toBe('alerts-examples');
+});
+
+// Names that are not ours: a fastify hook, a Node.js warning type, a placeholder in prose.
+const FOREIGN = new Set(['onResponse', 'DeprecationWarning', 'verifiedClaims']);
+
+/** The TypeScript sources of every package, and the recipes. */
+async function sources(): Promise<string> {
+  const dirs = (await readdir(join(root, 'packages'))).map((name) => join(root, 'packages', name, 'src'));
+  dirs.push(join(root, 'examples/cookbook/src'));
+  const files = (await Promise.all(dirs.map(async (dir) => (await readdir(dir, { recursive: true })).map((file) => join(dir, file))))).flat();
+  return (await Promise.all(files.filter((file) => file.endsWith('.ts')).map((file) => readFile(file, 'utf8')))).join('\n');
+}
+
+it('names in code spans of the docs exist in the sources', async () => {
+  const source = await sources();
+  const unknown = new Set<string>();
+  for (const doc of DOCS) {
+    const text = prose(await readFile(join(root, doc), 'utf8'));
+    for (const [, span] of text.matchAll(/`([^`\n]+)`/g)) {
+      // camelCase and PascalCase identifiers (createTenancy, TenantError), not after a dot (reply.hijack)
+      for (const [name] of span!.matchAll(/(?<![\w.])(?:[a-z][a-zA-Z0-9]*[A-Z]|[A-Z][a-z]+[A-Z])[a-zA-Z0-9]*/g)) {
+        if (!FOREIGN.has(name) && !new RegExp(`\\b${name}\\b`).test(source)) unknown.add(`${doc}: ${name}`);
+      }
+    }
+  }
+  expect([...unknown]).toEqual([]);
 });
