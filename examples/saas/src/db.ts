@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type ColumnType, type Generated, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type ColumnDefinitionBuilder, type ColumnType, type Generated, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import { enableRowLevelSecurity, migrateTenantStore, withTenantScope, withTenantTransaction } from '@tenant/store-sql';
 import type { DatabaseConfig } from './config.js';
@@ -60,13 +60,15 @@ export interface AppDatabase {
 }
 
 function appMigrations(dialect: AppDatabase['dialect']): Record<string, Migration> {
+  // integer ids from one sequence per table, shared by every tenant (easy to guess, on purpose: isolation must not rely on ids)
   const idColumn = dialect === 'postgres' ? 'serial' : 'integer';
+  const primaryKey = (c: ColumnDefinitionBuilder) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey());
   return {
     '2026_11_23_000_projects_and_tasks': {
       async up(db) {
         await db.schema
           .createTable('projects')
-          .addColumn('id', idColumn, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('id', idColumn, primaryKey)
           .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
           .addColumn('name', 'varchar(200)', (c) => c.notNull())
           .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
@@ -75,7 +77,7 @@ function appMigrations(dialect: AppDatabase['dialect']): Record<string, Migratio
           .execute();
         await db.schema
           .createTable('tasks')
-          .addColumn('id', idColumn, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('id', idColumn, primaryKey)
           .addColumn('tenant_id', 'varchar(64)', (c) => c.notNull())
           .addColumn('project_id', 'integer', (c) => c.notNull())
           .addColumn('title', 'varchar(500)', (c) => c.notNull())
@@ -94,7 +96,7 @@ function appMigrations(dialect: AppDatabase['dialect']): Record<string, Migratio
       async up(db) {
         await db.schema
           .createTable('audit_log')
-          .addColumn('id', idColumn, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('id', idColumn, primaryKey)
           .addColumn('at', 'varchar(32)', (c) => c.notNull())
           .addColumn('actor', 'varchar(64)', (c) => c.notNull())
           .addColumn('action', 'varchar(40)', (c) => c.notNull())
