@@ -79,7 +79,10 @@ export interface AdminResponse {
 export interface AdminAuthorizeInput {
   /** What the request would do. */
   readonly action: AdminAction;
-  /** The tenant it targets: validated, and `undefined` for `tenant.list` and `tenant.create` (see `request.body`). */
+  /**
+   * The tenant it targets, from the path, validated; `undefined` for
+   * `tenant.list` and `tenant.create` (the body is read after authorization).
+   */
   readonly tenantId: string | undefined;
   /** The request, as given to `handle`. */
   readonly request: AdminRequest;

@@ -489,6 +489,35 @@ describe('audit', () => {
   });
 });
 
+describe('options', () => {
+  it('refuses options of the wrong type at construction', async () => {
+    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    expect(() => createTenantAdmin(null as never)).toThrow(TypeError);
+    expect(() => createTenantAdmin({ store, authorize, audit: 'log' as never })).toThrow(/audit must be a function/);
+    expect(() => createTenantAdmin({ store, authorize, onError: {} as never })).toThrow(/onError must be a function/);
+    expect(() => createTenantAdmin({ store, authorize, maxBodyBytes: 0 })).toThrow(RangeError);
+    expect(() => createTenantAdmin({ store, authorize, maxBodyBytes: 1.5 })).toThrow(RangeError);
+    expect(() => createTenantAdmin({ store, authorize, requireIfMatch: 'yes' as never })).toThrow(/requireIfMatch/);
+    expect(() => createTenantAdmin({ store, authorize, clock: {} as never })).toThrow(/clock/);
+  });
+
+  it('without onError, failures become process warnings', async () => {
+    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const admin = createTenantAdmin({
+      store,
+      authorize: () => ({ id: 'ops' }),
+      audit: () => {
+        throw new Error('audit sink down');
+      },
+    });
+    const warning = new Promise<Error>((resolve) => process.once('warning', resolve));
+    expect((await admin.handle({ method: 'POST', path: '/tenants', body: { id: 'acme' } })).status).toBe(201);
+    const emitted = await warning;
+    expect(emitted.message).toBe('[@tenant/admin] audit failed (tenant.create): audit sink down');
+    expect((emitted as Error & { code?: string }).code).toBe('TENANT_ADMIN_ERROR');
+  });
+});
+
 describe('routes, bodies and failures', () => {
   const setup = async (options = {}) => makeAdmin((await (STORES[0] as (typeof STORES)[number]).create()).store, options);
 
@@ -538,6 +567,28 @@ describe('routes, bodies and failures', () => {
     expect(problem(res).code).toBe('store_unavailable');
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.5');
     expect(t.errors).toEqual([{ phase: 'store', error: expect.any(Error), action: 'tenant.get', tenantId: 'acme' }]);
+  });
+
+  it('gives up with 409 version_conflict when concurrent writes keep winning', async () => {
+    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    await store.create({ id: 'acme' });
+    let attempts = 0;
+    const busy: TenantStore = {
+      ...store,
+      update: async (id, _patch, options) => {
+        attempts += 1;
+        // another writer gets in between every read and write
+        await store.update(id, { metadata: { n: attempts } });
+        return store.update(id, { plan: 'mine' }, options);
+      },
+    };
+    const t = makeAdmin(busy);
+    const res = await t.call('PATCH', '/tenants/acme', { plan: 'mine' });
+    expect(res.status).toBe(409);
+    expect(problem(res).code).toBe('version_conflict');
+    expect(attempts).toBe(3);
+    expect((await store.get('acme'))?.plan).toBeUndefined();
+    expect(t.audits).toEqual([]);
   });
 
   it('never rejects, even on a request that is not one', async () => {

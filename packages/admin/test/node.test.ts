@@ -66,6 +66,21 @@ describe('createAdminNodeHandler', () => {
     expect(seen).toEqual(['root', 'guest']);
   });
 
+  it('answers 500 when principal() throws', async () => {
+    const { admin } = makeAdmin();
+    const port = await serve(
+      createAdminNodeHandler(admin, {
+        principal: () => {
+          throw new Error('bad session');
+        },
+      }),
+    );
+    const res = await send(port, 'GET', '/tenants', { headers: AUTH });
+    expect(res.status).toBe(500);
+    expect(res.json).toMatchObject({ code: 'internal_error', status: 500 });
+    expect(res.text).not.toContain('bad session');
+  });
+
   it('uses the body a parser already read (express.json before the admin)', async () => {
     const { admin, store } = makeAdmin();
     const app = express();
