@@ -52,7 +52,8 @@ export async function registerAdmin(app: FastifyInstance, options: AdminRoutesOp
         })
         .execute()
         .then(() => undefined),
-    onError: (event) => app.log.error({ err: event.error, phase: event.phase, action: event.action, tenantId: event.tenantId }, 'admin API failure'),
+    // a failed audit insert does not undo the write: it is reported here
+    onError: (event) => console.error(`[example-saas] admin ${event.phase} failure (${event.action ?? 'no action'}${event.tenantId ? `, tenant ${event.tenantId}` : ''}):`, event.error),
   });
 
   await app.register(

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { chain, fromHeader, fromSubdomain, type QuotaManager, type TenantRequest, type TenantStore } from '@tenant/core';
+import { chain, fromHeader, fromSubdomain, type QuotaManager, type TenantHooks, type TenantRequest, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, createLayeredTenantStore, type CacheErrorEvent } from '@tenant/cache';
 import { fastifyTenancy } from '@tenant/fastify';
 import { createTenantMetrics, metricsResponse } from '@tenant/metrics';
@@ -48,15 +48,20 @@ async function connectRedis(url: string, role: 'commands' | 'subscriber', onErro
 export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
   const database = await openDatabase(config.database);
   const closers: (() => Promise<unknown> | void)[] = [() => database.close()];
-  const close = async () => {
-    for (const fn of closers.reverse()) await fn();
-  };
+  let closing: Promise<void> | undefined;
+  // in reverse order of opening, once, however often it is called
+  const close = () =>
+    (closing ??= (async () => {
+      for (const fn of closers.reverse()) await fn();
+    })());
   try {
     const rlsEnforced = await database.rlsEnforced();
     const registry = new Registry();
     // Bounded tenant label: the 100 busiest tenants get their own series, the rest are "__other__".
     const metrics = createTenantMetrics({ registry, tenantLabel: { top: 100 } });
     const onCacheError = (event: CacheErrorEvent) => metrics.recordStoreError(`cache:${event.operation}`);
+    // Failures the pipeline handled (a store or quota backend down, a throwing hook): counted by the metrics, and logged.
+    const hooks: TenantHooks[] = [metrics.hooks, { onError: ({ phase, error, tenantId }) => console.error(`[example-saas] ${phase} failure${tenantId ? ` (tenant ${tenantId})` : ''}:`, error) }];
 
     // Tenant configs: SQL is the source of truth; a read-through cache in front.
     const sqlStore = createSqlTenantStore({ db: database.db });
@@ -78,7 +83,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       });
       store = layered;
       // exact sliding windows shared by every instance; Redis down -> 503 (fail closed)
-      quota = createRedisSlidingQuota({ client: redis, prefix: `${config.redisPrefix}quota:`, onFailure: 'closed', hooks: metrics.hooks });
+      quota = createRedisSlidingQuota({ client: redis, prefix: `${config.redisPrefix}quota:`, onFailure: 'closed', hooks });
     } else {
       const cached = createCachedTenantStore(sqlStore, { ttlMs: 30_000, onError: onCacheError });
       closers.push(() => cached.close());
@@ -112,7 +117,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       await scope.register(fastifyTenancy, {
         store,
         quota,
-        hooks: metrics.hooks,
+        hooks,
         // acme.localhost:3000, or an X-Tenant-Id header (put a verified claim first in production: see README)
         resolve: chain(fromSubdomain({ baseDomains: ['localhost'] }), fromHeader('x-tenant-id')),
         policyRequest: (request: TenantRequest) => (EXPORT_PATH.test(request.path) ? { features: 'export' } : undefined),
