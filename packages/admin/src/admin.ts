@@ -20,6 +20,7 @@ import {
   parseIfMatch,
   parseQuery,
   readBody,
+  type BodyResult,
   type HeaderLookup,
   type IfMatch,
 } from './request.js';
@@ -394,9 +395,16 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
     if (tenantId !== undefined) trace.tenantId = tenantId;
     const header: HeaderLookup = headerLookup(request.headers);
 
+    // The body is read (bounded) before authorize, so that authorize can look
+    // at it (the id of a create, the fields of a patch); its failures are
+    // answered only after authorization, so that anonymous callers learn nothing.
+    const takesBody = BODY_REQUIRED.has(action) || BODY_OPTIONAL.has(action);
+    const read: BodyResult = takesBody ? readBody(request, header, maxBodyBytes) : { ok: true, present: false };
+    const body = read.ok && read.present ? read.value : undefined;
+
     let actor: TActor | false | null | undefined;
     try {
-      actor = await authorize({ action, tenantId, request, header, principal: request.principal });
+      actor = await authorize({ action, tenantId, body, request, header, principal: request.principal });
     } catch (error) {
       report('authorize', error, action, tenantId);
       return errorProblem(problemType, new TenantError('internal_error', '[@tenant/admin] authorize failed', { cause: error }));
@@ -404,16 +412,11 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
     if (actor === undefined || actor === null) return httpProblem(problemType, 'unauthorized', 'Authentication is required to administer tenants');
     if (actor === false) return httpProblem(problemType, 'forbidden', `The caller may not ${action}`);
 
-    let body: unknown;
-    if (BODY_REQUIRED.has(action) || BODY_OPTIONAL.has(action)) {
-      const read = readBody(request, header, maxBodyBytes);
-      if (!read.ok) {
-        const code = read.failure === 'too_large' ? 'payload_too_large' : read.failure === 'media_type' ? 'unsupported_media_type' : 'request_invalid';
-        return httpProblem(problemType, code, read.detail);
-      }
-      if (read.present) body = read.value;
-      else if (BODY_REQUIRED.has(action)) return invalid(problemType, [{ field: 'body', message: 'is required (a JSON object)' }]);
+    if (!read.ok) {
+      const code = read.failure === 'too_large' ? 'payload_too_large' : read.failure === 'media_type' ? 'unsupported_media_type' : 'request_invalid';
+      return httpProblem(problemType, code, read.detail);
     }
+    if (!read.present && BODY_REQUIRED.has(action)) return invalid(problemType, [{ field: 'body', message: 'is required (a JSON object)' }]);
 
     let ifMatch: IfMatch = { kind: 'none' };
     if (!READS.has(action) && action !== 'tenant.create') {

@@ -84,6 +84,16 @@ export interface AdminAuthorizeInput {
    * `tenant.list` and `tenant.create` (the body is read after authorization).
    */
   readonly tenantId: string | undefined;
+  /**
+   * The parsed JSON body, on routes that take one, when it could be read
+   * (`undefined` otherwise; a body that is too large, not JSON or of another
+   * type is refused after `authorize`, so anonymous callers never learn
+   * why). Not validated yet: look at it, do not trust its shape. Use it to
+   * allow a create by its `id`, or a patch by the fields it changes
+   * (`tenant.update` can change any field, status, quota, policy and
+   * domains included).
+   */
+  readonly body: unknown;
   /** The request, as given to `handle`. */
   readonly request: AdminRequest;
   /** A request header by name (case-insensitive); repeated headers are joined with `, `. */

@@ -407,7 +407,7 @@ describe('authorization', () => {
     expect((await t.admin.handle({ method: 'GET', path: '/tenants/acme', headers: VIEWER })).status).toBe(200);
   });
 
-  it('is asked before the body is read, with the action, the validated tenant id and the principal', async () => {
+  it('is asked before body errors are answered, with the action, the validated tenant id and the principal', async () => {
     const { store } = await (STORES[0] as (typeof STORES)[number]).create();
     await store.create({ id: 'acme' });
     const seen: unknown[] = [];
@@ -423,6 +423,29 @@ describe('authorization', () => {
     expect(seen).toEqual([{ action: 'tenant.quota.set', tenantId: 'acme', principal: { sub: 'u1' }, h: 'a, b' }]);
     await admin.handle({ method: 'get', path: '/tenants' });
     expect(seen[1]).toMatchObject({ action: 'tenant.list', tenantId: undefined });
+  });
+
+  it('sees the parsed body, to allow a patch by the fields it changes', async () => {
+    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    await store.create({ id: 'acme' });
+    const bodies: unknown[] = [];
+    const admin = createTenantAdmin({
+      store,
+      authorize: ({ action, body }) => {
+        bodies.push(body);
+        // support staff may rename tenants, nothing else
+        if (action === 'tenant.update') return Object.keys(body as object).every((field) => field === 'name') ? { id: 'support' } : false;
+        return action === 'tenant.create' && (body as { id?: unknown }).id === 'support-made' ? { id: 'support' } : false;
+      },
+    });
+    const patch = (rawBody: string) => admin.handle({ method: 'PATCH', path: '/tenants/acme', headers: JSON_CT, rawBody });
+    expect((await patch('{"name":"Acme"}')).status).toBe(200);
+    expect((await patch('{"name":"Acme","quota":{}}')).status).toBe(403);
+    expect((await admin.handle({ method: 'POST', path: '/tenants', body: { id: 'support-made' } })).status).toBe(201);
+    expect((await admin.handle({ method: 'POST', path: '/tenants', body: { id: 'other' } })).status).toBe(403);
+    expect(bodies).toEqual([{ name: 'Acme' }, { name: 'Acme', quota: {} }, { id: 'support-made' }, { id: 'other' }]);
+    expect((await store.get('acme'))?.quota).toEqual({});
+    expect((await store.get('acme'))?.version).toBe(2);
   });
 
   it('a throwing authorize is a 500 that shows nothing, reported to onError', async () => {
