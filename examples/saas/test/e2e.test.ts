@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTenantTransaction } from '@tenant/store-sql';
 import { createSaasApp, type SaasApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { DEV_ADMIN_TOKEN, loadConfig } from '../src/config.js';
 import { BACKENDS, type Backend } from './backends.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
@@ -62,6 +62,7 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
       await call('/admin/tenants', undefined),
       await call('/admin/tenants', undefined, send('POST', { id: 'intruder' })),
       await asAdmin('/tenants', {}, 'not-the-admin-token-at-all'),
+      await asAdmin('/tenants', {}, DEV_ADMIN_TOKEN), // the development default is off once ADMIN_TOKEN is set
       await call('/admin/tenants', undefined, { headers: { authorization: ADMIN_TOKEN } }), // not a bearer
     ]) {
       expect(res.status).toBe(401);
@@ -169,6 +170,12 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(exported).toMatchObject({ tenant: A, project: { id: own.id }, tasks: [{ title: 'ship' }] });
     // A's export never reaches B's project either.
     expect((await call(`/projects/${project.id}/export`, A)).status).toBe(404);
+
+    // A policy change through the admin API applies to the next request.
+    expect(await json(asAdmin(`/tenants/${B}/policy`, send('PUT', { features: ['projects', 'export'] })), 200)).toMatchObject({ policy: { features: ['projects', 'export'] } });
+    expect((await json<{ project: Project }>(call(`/projects/${project.id}/export`, B), 200)).project.id).toBe(project.id);
+    await json(asAdmin(`/tenants/${B}/policy`, send('PUT', { features: ['projects'] })), 200);
+    expect((await call(`/projects/${project.id}/export`, B)).status).toBe(403);
   });
 
   it('answers 429 with rate-limit headers once the quota is used up, for that tenant only', async () => {
@@ -211,7 +218,7 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(count(series('tenant_requests_total', { tenant: A, method: 'POST', route: '/projects', status: '201' })[0])).toBeGreaterThanOrEqual(3);
     expect(count(series('tenant_requests_total', { tenant: B, method: 'GET', route: '/projects/:id', status: '404' })[0])).toBeGreaterThanOrEqual(2);
     expect(count(series('tenant_quota_rejections_total', { tenant: TINY, reason: 'limit_exceeded' })[0])).toBe(1);
-    expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(1);
+    expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(2);
     expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(2);
   });
 
