@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import express from 'express';
+import express4 from 'express4';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTenantStore, type TenantStore } from '@tenant/core';
 import { tenancy as expressTenancy } from '@tenant/express';
@@ -25,19 +27,38 @@ const listen = async (server: Server) => {
   return { server, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 };
 
+const startExpress =
+  (framework: typeof express): Start =>
+  async (store, admin) => {
+    const app = framework();
+    app.use(expressTenancy({ store, skipPaths: ['/admin'] }));
+    app.use('/admin', createAdminNodeHandler(admin));
+    app.get('/whoami', (req, res) => {
+      res.json({ tenant: req.tenant?.id });
+    });
+    return listen(createServer(app));
+  };
+
+const startKoa =
+  (Framework: typeof Koa): Start =>
+  async (store, admin) => {
+    const app = new Framework();
+    app.use(koaTenancy({ store, skipPaths: ['/admin'] }));
+    const adminHttp = createAdminNodeHandler(admin, { basePath: '/admin' });
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
+      ctx.respond = false;
+      await adminHttp(ctx.req, ctx.res);
+    });
+    app.use((ctx) => {
+      ctx.body = { tenant: ctx.state.tenant?.id };
+    });
+    return listen(createServer(app.callback()));
+  };
+
 const FRAMEWORKS: readonly (readonly [string, Start])[] = [
-  [
-    'express',
-    async (store, admin) => {
-      const app = express();
-      app.use(expressTenancy({ store, skipPaths: ['/admin'] }));
-      app.use('/admin', createAdminNodeHandler(admin));
-      app.get('/whoami', (req, res) => {
-        res.json({ tenant: req.tenant?.id });
-      });
-      return listen(createServer(app));
-    },
-  ],
+  ['express 5', startExpress(express)],
+  ['express 4', startExpress(express4)],
   [
     'fastify',
     async (store, admin) => {
@@ -61,23 +82,8 @@ const FRAMEWORKS: readonly (readonly [string, Start])[] = [
       return { server: app.server, close: () => app.close() };
     },
   ],
-  [
-    'koa',
-    async (store, admin) => {
-      const app = new Koa();
-      app.use(koaTenancy({ store, skipPaths: ['/admin'] }));
-      const adminHttp = createAdminNodeHandler(admin, { basePath: '/admin' });
-      app.use(async (ctx, next) => {
-        if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
-        ctx.respond = false;
-        await adminHttp(ctx.req, ctx.res);
-      });
-      app.use((ctx) => {
-        ctx.body = { tenant: ctx.state.tenant?.id };
-      });
-      return listen(createServer(app.callback()));
-    },
-  ],
+  ['koa 3', startKoa(Koa)],
+  ['koa 2', startKoa(Koa2)],
   [
     'node:http',
     async (_store, admin) => {
