@@ -305,7 +305,10 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
       }
       case 'tenant.update': {
         const patch = checkBodyObject(call.body, 'body');
-        return write(action, actor, id, ifMatch, () => (expectedVersion) => store.update(id, patch as never, { expectedVersion }));
+        // An empty patch changes nothing: answered with the current tenant, not written (no new version, no audit).
+        return write(action, actor, id, ifMatch, () =>
+          Object.keys(patch).length === 0 ? undefined : (expectedVersion) => store.update(id, patch as never, { expectedVersion }),
+        );
       }
       case 'tenant.quota.set': {
         const quota = checkBodyObject(call.body, 'quota');

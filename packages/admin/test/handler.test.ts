@@ -246,6 +246,13 @@ describe.each(STORES)('admin handler over the $name store', (kind) => {
       expect((await store.get('acme'))?.version).toBe(1);
     });
 
+    it('answers an empty patch with the current tenant, writing nothing', async () => {
+      const res = await t.call('PATCH', '/tenants/acme', {});
+      expect(tenant(res).version).toBe(1);
+      expect(t.audits).toEqual([]);
+      expect((await t.call('PATCH', '/tenants/acme', {}, { 'if-match': '"9"' })).status).toBe(412);
+    });
+
     it('answers 404 for an unknown tenant', async () => {
       const res = await t.call('PATCH', '/tenants/nobody', { plan: 'pro' });
       expect(res.status).toBe(404);
