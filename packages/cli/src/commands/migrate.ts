@@ -1,0 +1,66 @@
+import { Migrator, type MigrationResult } from 'kysely';
+import { migrateTenantStore, tenantStoreMigrationProvider, tenantStoreTables } from '@tenant/store-sql';
+import { CliError, EXIT_CODES, usageError } from '../errors.js';
+import { table } from '../output.js';
+import { flag, type Command, type Context } from '../command.js';
+import type { AnyKysely } from '../target.js';
+
+/** The applied and pending migrations of the tenant store tables. */
+export async function storeMigrations(db: AnyKysely, tablePrefix: string): Promise<{ name: string; executedAt: string | null }[]> {
+  const t = tenantStoreTables({ tablePrefix });
+  const migrator = new Migrator({ db, provider: tenantStoreMigrationProvider({ tablePrefix }), migrationTableName: t.migrations, migrationLockTableName: t.migrationLock });
+  return (await migrator.getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt?.toISOString() ?? null }));
+}
+
+function report(ctx: Context, results: readonly MigrationResult[] | undefined, verb: string, nothing: string): void {
+  const done = (results ?? []).map((r) => ({ name: r.migrationName, direction: r.direction, status: r.status }));
+  ctx.out.result(done.length === 0 ? [nothing] : done.map((r) => `${verb} ${r.name}`), { migrations: done, target: ctx.target.label });
+}
+
+const up: Command = {
+  name: 'migrate up',
+  summary: 'create or upgrade the tenant store tables (creates a missing SQLite file)',
+  args: '',
+  positionals: [0, 0],
+  examples: ['tenant migrate up', 'tenant migrate up --url postgres://app@db.internal/app'],
+  async run(ctx) {
+    const result = await migrateTenantStore(await ctx.db({ create: true }), { tablePrefix: ctx.tablePrefix });
+    report(ctx, result.results, 'applied', 'the tenant tables are up to date');
+  },
+};
+
+const down: Command = {
+  name: 'migrate down',
+  summary: 'revert every store migration: DROPS the tenant tables and all tenants',
+  args: '--yes',
+  positionals: [0, 0],
+  options: { yes: { type: 'boolean' } },
+  optionHelp: [['--yes', 'required: confirms that the tenant tables and every tenant in them are dropped']],
+  examples: ['tenant export --out backup.json && tenant migrate down --yes'],
+  async run(ctx) {
+    if (!flag(ctx, 'yes')) throw usageError('migrate down drops the tenant tables and every tenant in them: pass --yes to confirm');
+    const db = await ctx.db();
+    const applied = (await storeMigrations(db, ctx.tablePrefix)).filter((m) => m.executedAt !== null);
+    if (applied.length === 0) throw new CliError('not_migrated', 'there are no store migrations to revert', EXIT_CODES.failure);
+    const result = await migrateTenantStore(db, { tablePrefix: ctx.tablePrefix, to: 'none' });
+    report(ctx, result.results, 'reverted', 'nothing to revert');
+  },
+};
+
+const status: Command = {
+  name: 'migrate status',
+  summary: 'list the store migrations, applied or pending',
+  args: '',
+  positionals: [0, 0],
+  examples: ['tenant migrate status --json'],
+  async run(ctx) {
+    const migrations = await storeMigrations(await ctx.db(), ctx.tablePrefix);
+    const pending = migrations.filter((m) => m.executedAt === null).length;
+    ctx.out.result(
+      [...table(['MIGRATION', 'APPLIED'], migrations.map((m) => [m.name, m.executedAt ?? 'pending'])), `${migrations.length - pending} applied, ${pending} pending`],
+      { migrations, pending },
+    );
+  },
+};
+
+export const migrateCommands: readonly Command[] = [up, down, status];
