@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TenantConfig, TenantStore } from '@tenant/core';
+import { createMemoryTenantStore, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createTenantAdmin, type AdminResponse } from '../src/index.js';
-import { ADMIN, JSON_CT, STORES, VIEWER, authorize, makeAdmin } from './fixtures.js';
+import { ADMIN, JSON_CT, VIEWER, authorize, makeAdmin } from './fixtures.js';
+import { STORES } from './stores.js';
 
 interface Problem {
   type: string;
@@ -394,13 +395,14 @@ describe.each(STORES)('admin handler over the $name store', (kind) => {
 
 describe('authorization', () => {
   it('is required: no authorize, or not a function, is a TypeError', () => {
-    const store = STORES[0] as never;
-    expect(() => createTenantAdmin({ store } as never)).toThrow(TypeError);
+    const store = createMemoryTenantStore();
+    expect(() => createTenantAdmin({ store } as never)).toThrow(/authorize is required/);
+    expect(() => createTenantAdmin({ store, authorize: true } as never)).toThrow(/authorize is required/);
     expect(() => createTenantAdmin({ store: {} as never, authorize })).toThrow(/store must be a TenantStore/);
   });
 
   it('401 without credentials, 403 for a viewer writing: nothing is written or audited', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     const t = makeAdmin(store);
     const anonymous = await t.admin.handle({ method: 'POST', path: '/tenants', headers: JSON_CT, rawBody: '{"id":"acme"}' });
     expect(anonymous.status).toBe(401);
@@ -415,7 +417,7 @@ describe('authorization', () => {
   });
 
   it('is asked before body errors are answered, with the action, the validated tenant id and the principal', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     await store.create({ id: 'acme' });
     const seen: unknown[] = [];
     const admin = createTenantAdmin({
@@ -433,7 +435,7 @@ describe('authorization', () => {
   });
 
   it('sees the parsed body, to allow a patch by the fields it changes', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     await store.create({ id: 'acme' });
     const bodies: unknown[] = [];
     const admin = createTenantAdmin({
@@ -456,7 +458,7 @@ describe('authorization', () => {
   });
 
   it('a throwing authorize is a 500 that shows nothing, reported to onError', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     const errors: unknown[] = [];
     const admin = createTenantAdmin({
       store,
@@ -475,7 +477,7 @@ describe('authorization', () => {
 
 describe('audit', () => {
   it('a throwing audit does not undo or fail the write; the error goes to onError', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     const t = makeAdmin(store, {
       audit: () => {
         throw new Error('audit log full');
@@ -488,7 +490,7 @@ describe('audit', () => {
   });
 
   it('is awaited before the response, and a rejecting audit is reported the same way', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     await store.create({ id: 'acme' });
     let finished = false;
     const t = makeAdmin(store, {
@@ -506,7 +508,7 @@ describe('audit', () => {
   });
 
   it('an onError that throws is ignored', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     const t = makeAdmin(store, {
       audit: () => {
         throw new Error('a');
@@ -521,7 +523,7 @@ describe('audit', () => {
 
 describe('options', () => {
   it('refuses options of the wrong type at construction', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     expect(() => createTenantAdmin(null as never)).toThrow(TypeError);
     expect(() => createTenantAdmin({ store, authorize, audit: 'log' as never })).toThrow(/audit must be a function/);
     expect(() => createTenantAdmin({ store, authorize, onError: {} as never })).toThrow(/onError must be a function/);
@@ -532,7 +534,7 @@ describe('options', () => {
   });
 
   it('without onError, failures become process warnings', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     const admin = createTenantAdmin({
       store,
       authorize: () => ({ id: 'ops' }),
@@ -549,7 +551,7 @@ describe('options', () => {
 });
 
 describe('routes, bodies and failures', () => {
-  const setup = async (options = {}) => makeAdmin((await (STORES[0] as (typeof STORES)[number]).create()).store, options);
+  const setup = async (options = {}) => makeAdmin(createMemoryTenantStore(), options);
 
   it('404 route_not_found for unknown paths, 405 with Allow for unknown methods', async () => {
     const t = await setup();
@@ -590,7 +592,7 @@ describe('routes, bodies and failures', () => {
   });
 
   it('a store that fails is a 503 store_unavailable that shows nothing, reported to onError', async () => {
-    const failing = { ...(await (STORES[0] as (typeof STORES)[number]).create()).store, get: () => Promise.reject(new Error('ECONNREFUSED 10.0.0.5')) };
+    const failing = { ...createMemoryTenantStore(), get: () => Promise.reject(new Error('ECONNREFUSED 10.0.0.5')) };
     const t = makeAdmin(failing as TenantStore);
     const res = await t.call('GET', '/tenants/acme');
     expect(res.status).toBe(503);
@@ -600,7 +602,7 @@ describe('routes, bodies and failures', () => {
   });
 
   it('gives up with 409 version_conflict when concurrent writes keep winning', async () => {
-    const { store } = await (STORES[0] as (typeof STORES)[number]).create();
+    const store = createMemoryTenantStore();
     await store.create({ id: 'acme' });
     let attempts = 0;
     const busy: TenantStore = {
