@@ -2,7 +2,6 @@ import { LRUCache } from 'lru-cache';
 import {
   normalizeHost,
   systemClock,
-  TENANT_STATUSES,
   TenantError,
   type Clock,
   type TenantChangeEvent,
@@ -12,6 +11,7 @@ import {
 } from '@tenant/core';
 import { checkPositiveInt } from './keys.js';
 import { call, report, SingleFlight } from './single-flight.js';
+import { warmPages } from './warm.js';
 import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation, InvalidationListener, WarmOptions } from './types.js';
 
 /** Options of {@link createCachedTenantStore}. */
@@ -312,24 +312,16 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     prime(tenant) {
       remember(tenant, clock.now());
     },
-    async warm(warmOptions: WarmOptions = {}) {
-      const which = warmOptions.tenants ?? 'active';
-      if (which !== 'active' && which !== 'all') throw new RangeError("[@tenant/cache] warm: tenants must be 'active' or 'all'");
-      const status = which === 'active' ? 'active' : TENANT_STATUSES;
-      let count = 0;
-      let cursor: string | undefined;
-      do {
-        const started = epoch;
-        const page = await store.list({ status, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-        // A page read across an invalidation may hold an old config: leave it to be loaded on demand.
-        if (started === epoch) {
+    warm(warmOptions: WarmOptions = {}) {
+      return warmPages(
+        (query) => store.list(query),
+        warmOptions,
+        () => epoch,
+        (tenants) => {
           const now = clock.now();
-          for (const tenant of page.items) remember(tenant, now);
-          count += page.items.length;
-        }
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return count;
+          for (const tenant of tenants) remember(tenant, now);
+        },
+      );
     },
     onInvalidate(listener) {
       if (typeof listener !== 'function') throw new TypeError('[@tenant/cache] onInvalidate needs a function');

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { deepFreeze, TENANT_STATUSES, type TenantConfig, type TenantStore } from '@tenant/core';
+import { deepFreeze, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, type CachedTenantStoreOptions } from './cached-store.js';
 import { checkPrefix, escapeKeyPart } from './keys.js';
 import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.js';
 import { report } from './single-flight.js';
+import { warmPages } from './warm.js';
 import type { CacheErrorListener, CachedTenantStore, CachedTenantStoreStats, Invalidation, WarmOptions } from './types.js';
 
 /** Options of {@link createLayeredTenantStore}. */
@@ -317,18 +318,14 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
   const subscribed = subscriber.subscribe(channel).then(() => undefined);
   subscribed.catch((error: unknown) => redisFailed('subscribe', error));
 
-  const warm = async (warmOptions: WarmOptions = {}): Promise<number> => {
-    const which = warmOptions.tenants ?? 'active';
-    if (which !== 'active' && which !== 'all') throw new RangeError("[@tenant/cache] warm: tenants must be 'active' or 'all'");
-    const status = which === 'active' ? 'active' : TENANT_STATUSES;
-    let count = 0;
-    let cursor: string | undefined;
-    do {
-      const seen = changes;
-      const page = await source.list({ status, limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-      if (seen === changes) {
+  const warm = (warmOptions: WarmOptions = {}): Promise<number> =>
+    warmPages(
+      (query) => source.list(query),
+      warmOptions,
+      () => changes,
+      async (tenants) => {
         const writes: Promise<unknown>[] = [];
-        for (const tenant of page.items) {
+        for (const tenant of tenants) {
           memory.prime(tenant);
           writes.push(redis.set(idKey(tenant.id), JSON.stringify(tenant), 'PX', redisTtlMs));
           for (const domain of tenant.domains) writes.push(redis.set(domainKey(domain), JSON.stringify(tenant.id), 'PX', redisTtlMs));
@@ -336,12 +333,8 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
         for (const result of await Promise.allSettled(writes)) {
           if (result.status === 'rejected') redisFailed('warm', result.reason);
         }
-        count += page.items.length;
-      }
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return count;
-  };
+      },
+    );
 
   const { stats: _stats, close: closeMemory, warm: _warmMemory, ...rest } = memory;
   return {
