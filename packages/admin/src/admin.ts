@@ -89,6 +89,9 @@ function checkOptions(options: TenantAdminOptions<unknown>): void {
     throw new RangeError('[@tenant/admin] maxBodyBytes must be a positive integer');
   }
   if (requireIfMatch !== undefined && typeof requireIfMatch !== 'boolean') throw new TypeError('[@tenant/admin] requireIfMatch must be a boolean');
+  if (options.challenge !== undefined && (typeof options.challenge !== 'string' || !/^[A-Za-z][\x20-\x7e]*$/.test(options.challenge))) {
+    throw new TypeError('[@tenant/admin] challenge must be a WWW-Authenticate value, such as \'Basic realm="admin"\'');
+  }
   if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function')) {
     throw new TypeError('[@tenant/admin] clock must be an object with now()');
   }
@@ -137,6 +140,7 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
   const requireIfMatch = options.requireIfMatch ?? false;
   const problemType = options.problemType ?? defaultProblemType;
   const clock = options.clock ?? systemClock;
+  const challenge = options.challenge ?? 'Bearer realm="tenant-admin"';
 
   const report = (phase: AdminErrorEvent['phase'], error: unknown, action: AdminAction | undefined, tenantId: string | undefined) => {
     try {
@@ -412,7 +416,9 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
       report('authorize', error, action, tenantId);
       return errorProblem(problemType, new TenantError('internal_error', '[@tenant/admin] authorize failed', { cause: error }));
     }
-    if (actor === undefined || actor === null) return httpProblem(problemType, 'unauthorized', 'Authentication is required to administer tenants');
+    if (actor === undefined || actor === null) {
+      return httpProblem(problemType, 'unauthorized', 'Authentication is required to administer tenants', { headers: { 'www-authenticate': challenge } });
+    }
     if (actor === false) return httpProblem(problemType, 'forbidden', `The caller may not ${action}`);
 
     if (!read.ok) {

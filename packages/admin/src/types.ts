@@ -171,6 +171,12 @@ export interface TenantAdminOptions<TActor = unknown> {
   readonly requireIfMatch?: boolean;
   /** The `type` of problem bodies, by code. @default (code) => `urn:tenant:error:${code}` */
   readonly problemType?: (code: AdminErrorCode) => string;
+  /**
+   * The `WWW-Authenticate` challenge sent with every 401 (HTTP requires one):
+   * the scheme your `authorize` expects.
+   * @default 'Bearer realm="tenant-admin"'
+   */
+  readonly challenge?: string;
   /** The clock for audit timestamps. @default systemClock */
   readonly clock?: Clock;
 }

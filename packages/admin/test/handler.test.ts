@@ -407,6 +407,10 @@ describe('authorization', () => {
     const anonymous = await t.admin.handle({ method: 'POST', path: '/tenants', headers: JSON_CT, rawBody: '{"id":"acme"}' });
     expect(anonymous.status).toBe(401);
     expect(problem(anonymous).code).toBe('unauthorized');
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="tenant-admin"');
+    const basic = makeAdmin(store, { challenge: 'Basic realm="ops", charset="UTF-8"' });
+    expect((await basic.admin.handle({ method: 'GET', path: '/tenants' })).headers['www-authenticate']).toBe('Basic realm="ops", charset="UTF-8"');
+    expect(() => makeAdmin(store, { challenge: 'Bearer\r\nx-injected: 1' })).toThrow(/challenge/);
     const viewer = await t.admin.handle({ method: 'POST', path: '/tenants', headers: { ...VIEWER, ...JSON_CT }, rawBody: '{"id":"acme"}' });
     expect(viewer.status).toBe(403);
     expect(problem(viewer).code).toBe('forbidden');
