@@ -17,6 +17,7 @@ import {
   headerLookup,
   hostileKeys,
   isJsonObject,
+  noneMatchHits,
   parseIfMatch,
   parseQuery,
   readBody,
@@ -283,6 +284,7 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
     readonly body: unknown;
     readonly params: Map<string, string[]>;
     readonly ifMatch: IfMatch;
+    readonly header: HeaderLookup;
   }
 
   const execute = async (call: Call): Promise<AdminResponse> => {
@@ -302,9 +304,11 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
         return tenantResponse(201, created, { location: `tenants/${encodeURIComponent(created.id)}` });
       }
       case 'tenant.get':
-        return tenantResponse(200, await load(id));
       case 'tenant.domains.list': {
         const tenant = await load(id);
+        // A conditional GET (If-None-Match with the ETag the client holds) is a 304 without a body.
+        if (noneMatchHits(call.header('if-none-match'), tenant.version)) return { status: 304, headers: { 'cache-control': 'no-store', etag: etagOf(tenant.version) }, body: undefined };
+        if (action === 'tenant.get') return tenantResponse(200, tenant);
         return { status: 200, headers: { ...JSON_HEADERS, etag: etagOf(tenant.version) }, body: { domains: tenant.domains } };
       }
       case 'tenant.update': {
@@ -440,7 +444,16 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
       }
     }
 
-    return execute({ action, actor, id: tenantId, domain: match.domain, body, params: parseQuery(request.query, q === -1 ? '' : request.path.slice(q + 1)), ifMatch });
+    return execute({
+      action,
+      actor,
+      id: tenantId,
+      domain: match.domain,
+      body,
+      params: parseQuery(request.query, q === -1 ? '' : request.path.slice(q + 1)),
+      ifMatch,
+      header,
+    });
   };
 
   return {

@@ -66,6 +66,19 @@ export function parseIfMatch(value: string | undefined): IfMatch {
   return { kind: 'versions', versions };
 }
 
+/**
+ * Whether `If-None-Match` matches a version: `*`, or any listed tag, weak or
+ * strong (RFC 9110 compares If-None-Match weakly).
+ */
+export function noneMatchHits(value: string | undefined, version: number): boolean {
+  if (value === undefined) return false;
+  if (value.trim() === '*') return true;
+  return value.split(',').some((part) => {
+    const tag = ENTITY_TAG.exec(part.trim());
+    return tag !== null && tag[2] === String(version);
+  });
+}
+
 /** The entity tag of a tenant version. */
 export const etagOf = (version: number): string => `"${version}"`;
 

@@ -123,6 +123,18 @@ describe.each(STORES)('admin handler over the $name store', (kind) => {
       expect(tenant(await t.call('GET', '/tenants/echo'))).toMatchObject({ id: 'echo', status: 'deleted', version: 2 });
     });
 
+    it('answers a conditional GET whose ETag still matches with 304 and no body', async () => {
+      for (const path of ['/tenants/alpha', '/tenants/alpha/domains']) {
+        for (const tag of ['"1"', 'W/"1"', '"5", "1"', '*']) {
+          const res = await t.call('GET', path, undefined, { 'if-none-match': tag });
+          expect(res.status, `${path} ${tag}`).toBe(304);
+          expect(res.body).toBeUndefined();
+          expect(res.headers['etag']).toBe('"1"');
+        }
+        expect((await t.call('GET', path, undefined, { 'if-none-match': '"2"' })).status).toBe(200);
+      }
+    });
+
     it('answers 404 tenant_not_found for an unknown id and 400 for a malformed one', async () => {
       const missing = await t.call('GET', '/tenants/zulu');
       expect(missing.status).toBe(404);

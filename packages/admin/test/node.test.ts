@@ -125,6 +125,15 @@ describe('createAdminNodeHandler', () => {
     expect(await store.get('big')).toBeUndefined();
   });
 
+  it('sends a 304 without a body for a conditional GET', async () => {
+    const { admin } = makeAdmin();
+    const port = await serve(createAdminNodeHandler(admin));
+    const res = await send(port, 'GET', '/tenants/acme', { headers: { ...AUTH, 'if-none-match': '"1"' } });
+    expect(res.status).toBe(304);
+    expect(res.headers['etag']).toBe('"1"');
+    expect(res.text).toBe('');
+  });
+
   it('writeAdminResponse writes status, headers and JSON, once', async () => {
     const { admin } = makeAdmin();
     const port = await serve(async (_req, res) => {
