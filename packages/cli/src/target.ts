@@ -61,7 +61,7 @@ export function parseStoreUrl(raw: string, cwd: string): StoreTarget {
       throw usageError(`bad file URL ${value}: ${(error as Error).message}`);
     }
   } else if (/^(sqlite|file):/i.test(value)) {
-    path = value.replace(/^(sqlite|file):/i, '').replace(/^\/\/(?=[^/])/, '');
+    path = value.replace(/^(sqlite|file):/i, '').replace(/^\/\//, '');
   } else if (/^[a-z][a-z0-9+.-]*:/i.test(value) && !/^[a-z]:[\\/]/i.test(value)) {
     throw usageError(`unsupported database URL ${redactUrl(value)}: use postgres://, mysql://, mariadb://, sqlite:<path> or a file path`);
   } else {
