@@ -71,7 +71,7 @@ export interface AdminResponse {
   readonly status: number;
   /** Response headers by lower-case name, `content-type` included when there is a body. */
   readonly headers: { readonly [name: string]: string };
-  /** A JSON-serializable body: a tenant, a page, `{ domains }`, or a problem. */
+  /** A JSON-serializable body (a tenant, a page, `{ domains }`, or a problem); `undefined` for a 304. */
   readonly body: unknown;
 }
 

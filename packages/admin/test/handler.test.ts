@@ -165,6 +165,8 @@ describe.each(STORES)('admin handler over the $name store', (kind) => {
       expect(await ids('status=deleted')).toEqual(['echo']);
       expect(await ids('status=suspended,deleted')).toEqual(['charlie', 'echo']);
       expect(await ids('status=active&status=deleted&plan=free')).toEqual(['bravo', 'echo']);
+      const statuses = { status: ['active', 'deleted'], plan: 'free' };
+      expect(((await t.admin.handle({ method: 'GET', path: '/tenants', headers: ADMIN, query: statuses })).body as { items: TenantConfig[] }).items.map((x) => x.id)).toEqual(['bravo', 'echo']);
       const query = new URLSearchParams({ plan: 'free' });
       expect(((await t.admin.handle({ method: 'GET', path: '/tenants', headers: ADMIN, query })).body as { items: TenantConfig[] }).items.map((x) => x.id)).toEqual(['bravo']);
     });
