@@ -41,6 +41,12 @@ describe.each(DOCS)('%s', (doc) => {
   });
 });
 
+it('the guide names every package of the repository', async () => {
+  const guide = await readFile(join(root, 'docs/guide.md'), 'utf8');
+  const names = (await readdir(join(root, 'packages'))).map((dir) => `@tenant/${dir}`);
+  expect(names.filter((name) => !guide.includes(`\`${name}\``))).toEqual([]);
+});
+
 it('the slugs follow GitHub', () => {
   expect(slug('1. One process')).toBe('1-one-process');
   expect(slug("The row-level plugin's limits")).toBe('the-row-level-plugins-limits');
