@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createSqlTenantStore, type SqlTenantStore } from '@tenant/store-sql';
+import type { SqlTenantStore } from '@tenant/store-sql';
 import type { Redis } from 'ioredis';
 import { CliError, EXIT_CODES, toCliError, usageError, type ExitCode } from './errors.js';
 import { createOutput, type OutputStream } from './output.js';
@@ -220,6 +220,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
         return db;
       },
       async store() {
+        const { createSqlTenantStore } = await import('@tenant/store-sql');
         store ??= createSqlTenantStore({ db: await ctx.db(), tablePrefix });
         return store;
       },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type * as IORedis from 'ioredis';
 import type { Redis } from 'ioredis';
@@ -95,6 +95,8 @@ export interface OpenOptions {
 
 /** Opens a Kysely instance on the target, loading its driver. The caller destroys it. */
 export async function openDatabase(target: StoreTarget, options: OpenOptions): Promise<AnyKysely> {
+  // Loaded on demand: kysely is most of the start-up time, and help or usage errors do not need it.
+  const { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } = await import('kysely');
   if (target.dialect === 'sqlite') {
     if (!options.create && target.file !== ':memory:' && !existsSync(target.file)) {
       throw new CliError('unreachable', `no SQLite database at ${target.file}: create it with \`tenant migrate up\``, EXIT_CODES.unreachable);

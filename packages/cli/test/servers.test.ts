@@ -173,8 +173,9 @@ describe('unreachable backends', () => {
       [['cache', 'warm', '--url', sqlite, '--redis', 'redis://127.0.0.1:1'], /^tenant: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/],
       [['migrate', 'up', '--url', join(dir, 'no', 'such', 'dir', 'x.db')], /^tenant: cannot open the SQLite database/],
     ];
-    for (const [args, message] of cases) {
-      const result = await tenant(args);
+    const results = await Promise.all(cases.map(([args]) => tenant(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const result = results[i]!;
       expect(result.code, `${args.join(' ')}\n${result.stderr}`).toBe(3);
       expect(oneLine(result), args.join(' ')).toMatch(message);
       expect(result.stderr).not.toContain('s3cret');

@@ -111,8 +111,9 @@ describe('tenant on SQLite (the default store)', () => {
       [['schemas', 'list'], /schema per tenant needs PostgreSQL/],
       [['health', '--redis', 'http://x'], /unsupported Redis URL/],
     ];
-    for (const [args, message] of cases) {
-      const result = await tenant(args, { cwd: dir });
+    const results = await Promise.all(cases.map(([args]) => tenant(args, { cwd: dir })));
+    for (const [i, [args, message]] of cases.entries()) {
+      const result = results[i]!;
       expect(result.code, args.join(' ')).toBe(2);
       expect(oneLine(result), args.join(' ')).toMatch(message);
       expect(result.stdout).toBe('');

@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { normalizeHost, TENANT_STATUSES, type TenantConfig, type TenantPatch, type TenantStatus } from '@tenant/core';
-import { createSqlTenantStore } from '@tenant/store-sql';
 import { CliError, EXIT_CODES, messageOf, toCliError, usageError } from '../errors.js';
 import { readCsv, readJson, rowLabel, toCsv, toJson, validateRecords, type DataFormat, type ImportRecord, type RowError } from '../formats.js';
 import { choice, flag, list, str, type Command, type Context } from '../command.js';
@@ -103,6 +102,7 @@ const importCommand: Command = {
     }
 
     const db = await ctx.db();
+    const { createSqlTenantStore } = await import('@tenant/store-sql');
     await db.transaction().execute(async (trx) => {
       const tx = createSqlTenantStore({ db: trx, tablePrefix: ctx.tablePrefix });
       for (const { record, action, existing } of plan) {

@@ -1,5 +1,4 @@
-import { Migrator, type MigrationResult } from 'kysely';
-import { migrateTenantStore, tenantStoreMigrationProvider, tenantStoreTables } from '@tenant/store-sql';
+import type { MigrationResult } from 'kysely';
 import { CliError, EXIT_CODES, usageError } from '../errors.js';
 import { table } from '../output.js';
 import { flag, type Command, type Context } from '../command.js';
@@ -7,6 +6,8 @@ import type { AnyKysely } from '../target.js';
 
 /** The applied and pending migrations of the tenant store tables. */
 export async function storeMigrations(db: AnyKysely, tablePrefix: string): Promise<{ name: string; executedAt: string | null }[]> {
+  const { Migrator } = await import('kysely');
+  const { tenantStoreMigrationProvider, tenantStoreTables } = await import('@tenant/store-sql');
   const t = tenantStoreTables({ tablePrefix });
   const migrator = new Migrator({ db, provider: tenantStoreMigrationProvider({ tablePrefix }), migrationTableName: t.migrations, migrationLockTableName: t.migrationLock });
   return (await migrator.getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt?.toISOString() ?? null }));
@@ -24,6 +25,7 @@ const up: Command = {
   positionals: [0, 0],
   examples: ['tenant migrate up', 'tenant migrate up --url postgres://app@db.internal/app'],
   async run(ctx) {
+    const { migrateTenantStore } = await import('@tenant/store-sql');
     const result = await migrateTenantStore(await ctx.db({ create: true }), { tablePrefix: ctx.tablePrefix });
     report(ctx, result.results, 'applied', 'the tenant tables are up to date');
   },
@@ -42,6 +44,7 @@ const down: Command = {
     const db = await ctx.db();
     const applied = (await storeMigrations(db, ctx.tablePrefix)).filter((m) => m.executedAt !== null);
     if (applied.length === 0) throw new CliError('not_migrated', 'there are no store migrations to revert', EXIT_CODES.failure);
+    const { migrateTenantStore } = await import('@tenant/store-sql');
     const result = await migrateTenantStore(db, { tablePrefix: ctx.tablePrefix, to: 'none' });
     report(ctx, result.results, 'reverted', 'nothing to revert');
   },

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { createLayeredTenantStore, type CacheErrorEvent } from '@tenant/cache';
 import { CliError, EXIT_CODES, isUnreachable, messageOf, toCliError, usageError } from '../errors.js';
 import { table } from '../output.js';
@@ -96,6 +95,7 @@ const health: Command = {
     checks.push(
       await check('store', ctx.target.label, ctx.timeoutMs, async () => {
         const db = await ctx.db();
+        const { sql } = await import('kysely');
         await sql`select 1`.execute(db);
         const migrations = await storeMigrations(db, ctx.tablePrefix);
         const pending = migrations.filter((m) => m.executedAt === null).length;

@@ -1,8 +1,8 @@
 import { stat, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { FileMigrationProvider, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import { createSchemaPerTenant, type SchemaPerTenant } from '@tenant/store-sql';
+import type { Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import type { SchemaPerTenant } from '@tenant/store-sql';
 import { CliError, EXIT_CODES, isUnreachable, messageOf, toCliError, usageError } from '../errors.js';
 import { idArgument, flag, str, type Command, type Context } from '../command.js';
 import { allTenants } from './tenants.js';
@@ -31,6 +31,7 @@ async function loadMigrations(ctx: Context, required: boolean): Promise<Record<s
   } catch (error) {
     throw usageError(`cannot read the migrations at ${path}: ${messageOf(error)}`);
   }
+  const { FileMigrationProvider } = await import('kysely');
   if (isDir) return new FileMigrationProvider({ fs: { readdir }, path: { join }, migrationFolder: abs });
   let mod: { default?: unknown; migrations?: unknown };
   try {
@@ -47,6 +48,7 @@ async function schemasOf(ctx: Context, required: boolean): Promise<SchemaPerTena
   if (ctx.target.dialect !== 'postgres') throw usageError(`schema per tenant needs PostgreSQL; the store is ${ctx.target.label}`);
   const migrations = await loadMigrations(ctx, required);
   const prefix = str(ctx, 'schema-prefix');
+  const { createSchemaPerTenant } = await import('@tenant/store-sql');
   try {
     return createSchemaPerTenant({ db: await ctx.db(), migrations, ...(prefix === undefined ? {} : { schemaPrefix: prefix }) });
   } catch (error) {

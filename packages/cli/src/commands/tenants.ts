@@ -73,9 +73,8 @@ const create: Command = {
   optionHelp: fieldHelp,
   examples: ['tenant create acme --name "Acme Inc." --plan pro --domain acme.example.com', `tenant create globex --quota '{"requests":{"limit":1000,"windowMs":60000}}' --json`],
   async run(ctx) {
-    const id = idArgument(ctx);
-    const store = await ctx.store();
-    shown(ctx, await store.create({ ...fields(ctx), id } as TenantInput), 'created');
+    const input = { ...fields(ctx), id: idArgument(ctx) } as TenantInput; // the command line is checked before the store is opened
+    shown(ctx, await (await ctx.store()).create(input), 'created');
   },
 };
 
