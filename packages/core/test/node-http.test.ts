@@ -46,9 +46,9 @@ async function closedAfterReply(socket: Socket): Promise<void> {
   if (failure !== undefined) throw failure;
 }
 
-/** Sends raw bytes and returns what the server saw (or the status line when it refused). */
-async function raw(text: string): Promise<Seen | string> {
-  const socket = connect(port, '127.0.0.1');
+/** Sends raw bytes to a port and returns the raw response, once the connection closes. */
+async function exchange(toPort: number, text: string): Promise<string> {
+  const socket = connect(toPort, '127.0.0.1');
   socket.setEncoding('utf8');
   let response = '';
   socket.on('data', (chunk: string) => (response += chunk));
@@ -56,6 +56,12 @@ async function raw(text: string): Promise<Seen | string> {
   await once(socket, 'connect');
   socket.end(text);
   await closed;
+  return response;
+}
+
+/** Sends raw bytes and returns what the server saw (or the status line when it refused). */
+async function raw(text: string): Promise<Seen | string> {
+  const response = await exchange(port, text);
   const [head = '', body = ''] = response.split('\r\n\r\n');
   const status = head.split('\r\n')[0] ?? '';
   return status.includes(' 200 ') ? (JSON.parse(body) as Seen) : status;
@@ -158,17 +164,7 @@ describe('toTenantRequest over a real node:http server', () => {
     local.listen(0, '127.0.0.1');
     await once(local, 'listening');
     const localPort = (local.address() as AddressInfo).port;
-    const send = async (text: string) => {
-      const socket = connect(localPort, '127.0.0.1');
-      socket.setEncoding('utf8');
-      let response = '';
-      socket.on('data', (chunk: string) => (response += chunk));
-      const closed = closedAfterReply(socket);
-      await once(socket, 'connect');
-      socket.end(text);
-      await closed;
-      return response.split('\r\n\r\n')[1];
-    };
+    const send = async (text: string) => (await exchange(localPort, text)).split('\r\n\r\n')[1];
     try {
       expect(await send('GET / HTTP/1.1\r\nHost: acme.example.com\r\nConnection: close\r\n\r\n')).toBe('acme');
       expect(await send('GET http://globex.example.com/ HTTP/1.1\r\nHost: acme.example.com\r\nConnection: close\r\n\r\n')).toBe('globex');
