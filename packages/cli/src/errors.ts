@@ -5,13 +5,30 @@ import { TenantError } from '@tenant/core';
  * failed (not found, conflict, invalid data, an unhealthy check), `2` the
  * command line is wrong (unknown command or option, a missing or malformed
  * argument), `3` a backend (the database or Redis) cannot be reached.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_CODES, run } from '@tenant/cli';
+ *
+ * if ((await run(['health'])) === EXIT_CODES.unreachable) console.error('a backend is down');
+ * ```
  */
 export const EXIT_CODES = Object.freeze({ ok: 0, failure: 1, usage: 2, unreachable: 3 } as const);
 
 /** One of {@link EXIT_CODES}. */
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-/** An error the CLI reports as one line, with its exit code. */
+/**
+ * An error the CLI reports as one line, with its exit code. Commands throw
+ * it; `run` prints it and resolves to its `exitCode`.
+ *
+ * @example
+ * ```ts
+ * import { CliError, EXIT_CODES } from '@tenant/cli';
+ *
+ * throw new CliError('tenant_not_found', 'no tenant acme', EXIT_CODES.failure);
+ * ```
+ */
 export class CliError extends Error {
   override readonly name = 'CliError';
   /** A stable, machine-readable code (`usage`, `unreachable`, a TenantError code, …). */

@@ -6,7 +6,17 @@ import { CliError, EXIT_CODES, messageOf } from './errors.js';
 /** The file formats of import and export. */
 export type DataFormat = 'json' | 'csv';
 
-/** The CSV columns, in order. `createdAt`, `updatedAt`, `deletedAt` and `version` are exported for reference and ignored on import. */
+/**
+ * The CSV columns of `tenant export`, in order. `createdAt`, `updatedAt`,
+ * `deletedAt` and `version` are written for reference and ignored on import.
+ *
+ * @example
+ * ```ts
+ * import { CSV_COLUMNS } from '@tenant/cli';
+ *
+ * CSV_COLUMNS.join(','); // 'id,name,status,plan,domains,quota,policy,metadata,createdAt,updatedAt,deletedAt,version'
+ * ```
+ */
 export const CSV_COLUMNS = ['id', 'name', 'status', 'plan', 'domains', 'quota', 'policy', 'metadata', 'createdAt', 'updatedAt', 'deletedAt', 'version'] as const;
 
 const WRITABLE = new Set(['id', 'name', 'status', 'plan', 'domains', 'quota', 'policy', 'metadata']);
@@ -21,12 +31,20 @@ const FORMULA = /^'*[=+\-@\t\r]/;
  * `=`, `+`, `-`, `@`, a tab or a carriage return (after any number of `'`)
  * gets one more `'` in front. {@link unescapeFormula} removes exactly that
  * one, so export then import gives back the same text.
+ *
+ * @example
+ * ```ts
+ * import { escapeFormula, unescapeFormula } from '@tenant/cli';
+ *
+ * escapeFormula('=HYPERLINK("http://x")'); // `'=HYPERLINK("http://x")`
+ * unescapeFormula(escapeFormula("'=1")); // "'=1"
+ * ```
  */
 export function escapeFormula(cell: string): string {
   return FORMULA.test(cell) ? `'${cell}` : cell;
 }
 
-/** Undoes {@link escapeFormula}. */
+/** Undoes {@link escapeFormula}: removes the one `'` it added. */
 export function unescapeFormula(cell: string): string {
   return cell.startsWith("'") && FORMULA.test(cell) ? cell.slice(1) : cell;
 }

@@ -18,7 +18,7 @@ export type StoreTarget =
   | { readonly dialect: 'sqlite'; readonly file: string; readonly label: string }
   | { readonly dialect: 'postgres' | 'mysql'; readonly url: string; readonly label: string };
 
-/** The store used when neither `--url` nor `TENANT_DATABASE_URL` is given. */
+/** The store used when neither `--url` nor `TENANT_DATABASE_URL` is given: a SQLite file in the working directory. */
 export const DEFAULT_DATABASE = './tenants.db';
 
 /** A URL with its password replaced by `***`, for messages. */

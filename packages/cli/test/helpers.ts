@@ -18,10 +18,10 @@ export interface Result {
 }
 
 /** Runs `node dist/bin.js ...args` and collects its output. TENANT_* variables of the caller are not inherited. */
-export function tenant(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<Result> {
+export function tenant(args: readonly string[], options: { cwd?: string; env?: Record<string, string>; input?: string; bin?: string } = {}): Promise<Result> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TENANT_') && v !== undefined) env[k] = v;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd ?? process.cwd(), env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -1,7 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, oneLine, tempDir, tenant } from './helpers.js';
+import { BIN, json, oneLine, tempDir, tenant } from './helpers.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -138,6 +138,34 @@ describe('tenant on SQLite (the default store)', () => {
       expect(help.stdout).toContain('Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a backend cannot be reached.');
     }
     expect((await tenant(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('installed without the optional drivers', () => {
+  it('works on SQLite, and names the driver to install for postgres://, mysql:// and Redis', async () => {
+    // The binary beside a node_modules holding its dependencies, but not pg, mysql2 or ioredis.
+    const app = join(dir, 'app');
+    const own = new URL('../node_modules/', import.meta.url);
+    await mkdir(join(app, 'node_modules', '@tenant'), { recursive: true });
+    await writeFile(join(app, 'package.json'), '{"type":"module"}');
+    await copyFile(BIN, join(app, 'bin.js'));
+    for (const name of ['@tenant/cache', '@tenant/core', '@tenant/interfaces', '@tenant/store-sql', 'better-sqlite3', 'csv-parse', 'csv-stringify', 'kysely']) {
+      await symlink(await realpath(new URL(name, own)), join(app, 'node_modules', name), 'dir');
+    }
+    const bin = join(app, 'bin.js');
+    const db = join(app, 't.db');
+    expect((await tenant(['migrate', 'up', '--url', db], { bin })).code).toBe(0);
+    expect((await tenant(['create', 'acme', '--url', db], { bin })).code).toBe(0);
+    const cases: [string[], string][] = [
+      [['list', '--url', 'postgres://u@127.0.0.1:1/x'], 'tenant: install pg to use postgres:// URLs (npm install pg)'],
+      [['list', '--url', 'mariadb://u@127.0.0.1:1/x'], 'tenant: install mysql2 to use mysql:// and mariadb:// URLs (npm install mysql2)'],
+      [['cache', 'warm', '--url', db, '--redis', 'redis://127.0.0.1:1'], 'tenant: install ioredis to use Redis (npm install ioredis)'],
+    ];
+    for (const [args, line] of cases) {
+      const result = await tenant(args, { bin });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(oneLine(result)).toBe(line);
+    }
   });
 });
 
