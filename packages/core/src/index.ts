@@ -34,6 +34,7 @@ export { createMemoryQuota } from './quota/memory-fixed-window.js';
 export type { MemoryQuota, MemoryQuotaOptions } from './quota/memory-fixed-window.js';
 export { rateLimitHeaders } from './quota/headers.js';
 export { checkQuotaCost } from './quota/cost.js';
+export { promisedQuotaMethods } from './quota/sync.js';
 export { createPolicyEvaluator, evaluatePolicy } from './policy.js';
 export { createHookRunner } from './hooks.js';
 export type { HookRunner } from './hooks.js';

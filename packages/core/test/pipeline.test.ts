@@ -556,11 +556,12 @@ describe('decide: handle without a promise when none is needed', () => {
   });
 
   it('gives the same decisions as handle, with a promise where a part answers asynchronously', async () => {
-    const sync = createTenancy({ store: tenants(), quota: false });
+    // One store for all three (its configs carry timestamps), no quota (no state between calls).
     const store = tenants();
+    const sync = createTenancy({ store, quota: false });
     const remote: TenantStore = { ...store, peek: () => undefined };
     const viaGet = createTenancy({ store: remote, quota: false });
-    const asyncResolver = createTenancy({ store: tenants(), quota: false, resolve: createResolver('async', async (req) => req.header('x-tenant-id')) });
+    const asyncResolver = createTenancy({ store, quota: false, resolve: createResolver('async', async (req) => req.header('x-tenant-id')) });
     for (const id of ['acme', 'globex', 'susp', 'inact', 'gone', 'nobody', undefined]) {
       const expected = await sync.handle(ask(id));
       expect(await viaGet.decide(ask(id))).toEqual(expected);

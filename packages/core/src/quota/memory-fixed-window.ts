@@ -9,6 +9,7 @@ import {
 } from '@tenant/interfaces';
 import { systemClock, type Clock } from '../clock.js';
 import { checkQuotaCost, checkQuotaLimits } from './cost.js';
+import { promisedQuotaMethods } from './sync.js';
 
 /** Options of {@link createMemoryQuota}. */
 export interface MemoryQuotaOptions {
@@ -198,20 +199,6 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
       else tenants.delete(tenantId);
     },
     consumeSync,
-    consume(tenantId, cost, limits) {
-      try {
-        return Promise.resolve(consumeSync(tenantId, cost, limits));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
-    settle(ticket, actual) {
-      try {
-        settleSync(ticket, actual);
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
+    ...promisedQuotaMethods(consumeSync, settleSync),
   };
 }

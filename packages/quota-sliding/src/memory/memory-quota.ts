@@ -1,4 +1,4 @@
-import { checkQuotaCost, systemClock, type Clock, type QuotaCost, type QuotaLimit, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
+import { checkQuotaCost, promisedQuotaMethods, systemClock, type Clock, type QuotaCost, type QuotaLimit, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
 import { checkLimits, createSettledSet, isUnlimited, fits, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { MemorySlidingQuota, MemorySlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { appendLog, checkLog, emptyLog, evictLog, settleLog, type SlidingLog } from './log.js';
@@ -158,21 +158,7 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
       else tenants.delete(tenantId);
     },
     consumeSync,
-    consume(tenantId, cost, limits) {
-      try {
-        return Promise.resolve(consumeSync(tenantId, cost, limits));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
     settleSync,
-    settle(ticket, actual) {
-      try {
-        settleSync(ticket, actual);
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
+    ...promisedQuotaMethods(consumeSync, settleSync),
   };
 }
