@@ -1,4 +1,4 @@
-import { createTenantConfig, TENANT_STATUSES, type TenantConfig, type TenantInput, type TenantStatus } from '@tenant/core';
+import { createTenantConfig, normalizeHost, TENANT_STATUSES, type TenantConfig, type TenantInput, type TenantStatus } from '@tenant/core';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { CliError, EXIT_CODES, messageOf } from './errors.js';
@@ -210,7 +210,7 @@ export function validateRecords(records: readonly RawRecord[], now: Date = new D
       if (earlier !== undefined) throw new Error(`id ${item.id} is already in row ${earlier}`);
       ids.set(item.id, record.row);
       for (const domain of item.input.domains ?? []) {
-        const key = domain.toLowerCase();
+        const key = normalizeHost(domain) ?? domain.toLowerCase();
         const owner = domains.get(key);
         if (owner !== undefined) throw new Error(`domain ${domain} is already in row ${owner}`);
         domains.set(key, record.row);

@@ -102,6 +102,11 @@ describe('tenant on PostgreSQL', () => {
     expect(lines[3]).toMatch(/^tenant: 1 of 3 schemas failed; first: globex: /);
 
     expect((await run('schemas', 'provision', 'Bad!', '--schema-prefix', schemaPrefix)).code).toBe(2);
+    const ghost = await run('schemas', 'provision', 'acme', 'ghost', '--schema-prefix', schemaPrefix);
+    expect(ghost.code).toBe(1);
+    expect(oneLine(ghost)).toBe('tenant: no tenant ghost in the store: nothing was provisioned');
+    const one = await run('schemas', 'provision', 'acme', '--migrations', 'migrations', '--schema-prefix', schemaPrefix);
+    expect(one.stdout, one.stderr).toBe('provisioned 1 schemas (0 migrations run)\n');
     expect((await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes')).stdout).toBe(`dropped ${schemaPrefix}initech\n`);
     const gone = await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes');
     expect(gone.code).toBe(1);

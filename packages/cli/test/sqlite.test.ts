@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,18 @@ describe('tenant on SQLite (the default store)', () => {
       expect(help.stdout).toContain('Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 a backend cannot be reached.');
     }
     expect((await tenant(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('piped into a reader that stops early', () => {
+  it('exits quietly when stdout closes (tenant export | head)', async () => {
+    const db = join(dir, 'pipe.db');
+    expect((await tenant(['migrate', 'up', '--url', db])).code).toBe(0);
+    const many = Array.from({ length: 400 }, (_, i) => ({ id: `t${i}`, metadata: { pad: 'x'.repeat(400) } }));
+    expect((await tenant(['import', '-', '--url', db], { input: JSON.stringify(many) })).code).toBe(0);
+    const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" export --url "${db}" | head -c 100 > /dev/null`], { encoding: 'utf8' });
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
   });
 });
 

@@ -92,7 +92,17 @@ const provision: Command = {
     if (all === ctx.positionals.length > 0) throw usageError('give tenant ids or --all (not both)');
     const ids = all ? [] : ctx.positionals.map((_, i) => idArgument(ctx, i));
     const schemas = await schemasOf(ctx, false);
-    if (all) ids.push(...(await allTenants(await ctx.store(), { status: ['active', 'suspended', 'inactive'] })).map((t) => t.id));
+    const store = await ctx.store();
+    if (all) ids.push(...(await allTenants(store, { status: ['active', 'suspended', 'inactive'] })).map((t) => t.id));
+    else {
+      // A schema for a tenant the store does not know is a typo, not a tenant.
+      for (const id of ids) {
+        const tenant = await store.get(id);
+        if (tenant === undefined || tenant.status === 'deleted') {
+          throw new CliError('tenant_not_found', `no tenant ${id} in the store${tenant === undefined ? '' : ' (it is deleted)'}: nothing was provisioned`, EXIT_CODES.failure);
+        }
+      }
+    }
     const progress = ctx.out.progress(ids.length, 'provisioning');
     const reports: SchemaReport[] = [];
     for (const [i, id] of ids.entries()) {
