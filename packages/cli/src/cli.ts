@@ -173,6 +173,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
       stdout.write(`${__CLI_VERSION__}\n`);
       return EXIT_CODES.ok;
     }
+    if (words.length === 0) throw usageError('no command given: tenant --help lists them');
     const group = words[0] === undefined ? undefined : GROUPS.get(words[0]);
     if (group !== undefined && words.length === 1) {
       if (wantsHelp) {
@@ -182,7 +183,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
       throw usageError(`${words[0] as string} needs a subcommand: ${group.map((c) => c.name.split(' ')[1]).join(', ')} (tenant ${words[0] as string} --help)`);
     }
     const command = findCommand(words);
-    if (command === undefined) throw usageError(`unknown command ${JSON.stringify(words.join(' ') || rest[0] || '')}: see tenant --help`);
+    if (command === undefined) throw usageError(`unknown command ${JSON.stringify(words.join(' '))}: see tenant --help`);
     if (wantsHelp) {
       stdout.write(`${commandHelp(command)}\n`);
       return EXIT_CODES.ok;

@@ -93,6 +93,8 @@ describe('tenant on SQLite (the default store)', () => {
   it('refuses bad command lines with exit 2 and one line, in text and JSON', async () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /unknown command "frobnicate"/],
+      [['--json', '--url', 'x.db'], /no command given/],
+      [['schemas', 'frob'], /unknown command "schemas frob"/],
       [['list', '--frob'], /Unknown option '--frob'\.$/],
       [['create', 'x', '--name', '-2'], /Option '--name' argument is ambiguous\.$/],
       [['create'], /missing argument: tenant create <id>/],
