@@ -1,17 +1,5 @@
+import { serveDemo } from '@tenant/example-shared';
 import { createApp } from './app.js';
 
-const port = Number(process.env['PORT'] ?? 3000);
-const server = createApp().listen(port, '127.0.0.1', () => {
-  console.log(`Multi-tenant demo on http://127.0.0.1:${port}
-
-  curl -H 'x-tenant-id: acme' http://127.0.0.1:${port}/whoami
-  curl http://acme.localhost:${port}/whoami
-  curl -H 'x-tenant-id: globex' -H 'content-type: application/json' -d '{"text":"hello"}' http://127.0.0.1:${port}/notes
-  curl -H 'x-tenant-id: globex' -H 'content-type: application/json' -d '{"model":"gpt-4o","prompt":"hi"}' http://127.0.0.1:${port}/chat
-  curl -H 'x-tenant-id: initech' http://127.0.0.1:${port}/whoami   # suspended: 403
-
-Ctrl-C to stop.`);
-});
-const stop = () => server.close(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// Listens on 127.0.0.1 and $PORT (3000), prints curl examples, stops on Ctrl-C.
+serveDemo('node:http', createApp(), 'body');
