@@ -13,9 +13,13 @@ export async function storeMigrations(db: AnyKysely, tablePrefix: string): Promi
   return (await migrator.getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt?.toISOString() ?? null }));
 }
 
-function report(ctx: Context, results: readonly MigrationResult[] | undefined, verb: string, nothing: string): void {
-  const done = (results ?? []).map((r) => ({ name: r.migrationName, direction: r.direction, status: r.status }));
-  ctx.out.result(done.length === 0 ? [nothing] : done.map((r) => `${verb} ${r.name}`), { migrations: done, target: ctx.target.label });
+/** Runs the store migrations up (`latest`) or all the way down (`none`), and reports what ran. */
+async function migrateStore(ctx: Context, db: AnyKysely, to: 'latest' | 'none'): Promise<void> {
+  const { migrateTenantStore } = await import('@tenant/store-sql');
+  const { results } = await migrateTenantStore(db, { tablePrefix: ctx.tablePrefix, to });
+  const done = (results ?? []).map((r: MigrationResult) => ({ name: r.migrationName, direction: r.direction, status: r.status }));
+  const nothing = to === 'latest' ? 'the tenant tables are up to date' : 'nothing to revert';
+  ctx.out.result(done.length === 0 ? [nothing] : done.map((r) => `${to === 'latest' ? 'applied' : 'reverted'} ${r.name}`), { migrations: done, target: ctx.target.label });
 }
 
 const up: Command = {
@@ -25,9 +29,7 @@ const up: Command = {
   positionals: [0, 0],
   examples: ['tenant migrate up', 'tenant migrate up --url postgres://app@db.internal/app'],
   async run(ctx) {
-    const { migrateTenantStore } = await import('@tenant/store-sql');
-    const result = await migrateTenantStore(await ctx.db({ create: true }), { tablePrefix: ctx.tablePrefix });
-    report(ctx, result.results, 'applied', 'the tenant tables are up to date');
+    await migrateStore(ctx, await ctx.db({ create: true }), 'latest');
   },
 };
 
@@ -44,9 +46,7 @@ const down: Command = {
     const db = await ctx.db();
     const applied = (await storeMigrations(db, ctx.tablePrefix)).filter((m) => m.executedAt !== null);
     if (applied.length === 0) throw new CliError('not_migrated', 'there are no store migrations to revert', EXIT_CODES.failure);
-    const { migrateTenantStore } = await import('@tenant/store-sql');
-    const result = await migrateTenantStore(db, { tablePrefix: ctx.tablePrefix, to: 'none' });
-    report(ctx, result.results, 'reverted', 'nothing to revert');
+    await migrateStore(ctx, db, 'none');
   },
 };
 
