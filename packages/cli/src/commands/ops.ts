@@ -74,7 +74,8 @@ async function check(name: Check['name'], target: string, ms: number, probe: () 
     return { name, target, ok, reachable: true, latencyMs: Math.round(performance.now() - started), detail };
   } catch (error) {
     const reachable = !isUnreachable(error) && !(error instanceof CliError && error.exitCode === EXIT_CODES.unreachable);
-    const message = error instanceof CliError ? error.message : reachable ? toCliError(error).message : messageOf(error);
+    // Down: the reason alone (the target is in its own column); up but failing: the whole explanation.
+    const message = reachable ? toCliError(error).message : messageOf(error instanceof CliError && error.cause !== undefined ? error.cause : error);
     return { name, target, ok: false, reachable, latencyMs: Math.round(performance.now() - started), detail: message };
   }
 }
@@ -101,7 +102,7 @@ const health: Command = {
         const pending = migrations.filter((m) => m.executedAt === null).length;
         if (pending === migrations.length) return { ok: false, detail: 'reachable, but the tenant tables do not exist: run `tenant migrate up`' };
         if (pending > 0) return { ok: false, detail: `reachable, but ${pending} store migrations are pending: run \`tenant migrate up\`` };
-        return { ok: true, detail: `${migrations.length} migrations applied` };
+        return { ok: true, detail: `${migrations.length} migration${migrations.length === 1 ? '' : 's'} applied` };
       }),
     );
     if (ctx.redisUrl !== undefined) {
