@@ -111,7 +111,9 @@ function splitCommand(argv: readonly string[]): { words: string[]; rest: string[
       rest.push(...argv.slice(i));
       break;
     }
-    const wanted = words.length === 0 || (words.length === 1 && GROUPS.has(words[0] as string)) ? words.length + 1 : words.length;
+    // One word, two for a group (`migrate up`), and `help` followed by either.
+    const command = words[0] === 'help' ? words.slice(1) : words;
+    const wanted = words.length + (command.length === 0 || (command.length === 1 && GROUPS.has(command[0] as string)) ? 1 : 0);
     if (!arg.startsWith('-') && words.length < wanted) {
       words.push(arg);
       continue;

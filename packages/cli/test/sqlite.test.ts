@@ -134,6 +134,7 @@ describe('tenant on SQLite (the default store)', () => {
     const main = await tenant(['--help']);
     expect(main.code).toBe(0);
     for (const line of ['migrate up', 'import', 'export', 'schemas provision', 'cache warm', 'health']) expect(main.stdout).toContain(line);
+    expect((await tenant(['help', 'schemas', 'provision'])).stdout).toMatch(/^tenant schemas provision: /);
     for (const args of [['create', '--help'], ['help', 'import'], ['schemas', 'migrate', '-h'], ['cache', '--help'], ['health', '--help']]) {
       const help = await tenant(args);
       expect(help.code, args.join(' ')).toBe(0);
