@@ -1,4 +1,5 @@
 import { definePackageConfig } from '../../tsup.config.base.js';
 
 // ESM only: the suite imports vitest, which cannot be loaded by require().
-export default definePackageConfig({ entry: { index: 'src/index.ts' }, format: ['esm'] });
+// `bench` is its own entry, without vitest or (in the bare server) @tenant/core.
+export default definePackageConfig({ entry: { index: 'src/index.ts', bench: 'src/bench.ts' }, format: ['esm'] });

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { benchmarkAdapter, type BenchmarkResult } from '../src/bench.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/bench-node-http.mjs', import.meta.url));
+const run = (env: Record<string, string> = {}) => promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, ...env }, timeout: 60_000 });
+
+describe('benchmarkAdapter', () => {
+  it('drives a bare and a tenancy server in child processes and prints and returns the figures', async () => {
+    const { stdout } = await run();
+    expect(stdout).toMatch(/^round 1 bare +[0-9]+ req\/s +[0-9.]+ µs CPU\/request$/m);
+    expect(stdout).toMatch(/^round 1 tenant +[0-9]+ req\/s +[0-9.]+ µs CPU\/request$/m);
+    expect(stdout).toMatch(/^node:http fixture \(node [0-9.]+, 2 connections, 1 rounds of 1 s\): bare [0-9]+ req\/s, with tenancy [0-9]+ req\/s, ratio [0-9.]+; median ratio of paired rounds [0-9.]+; CPU-time ratio/m);
+    const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)![1]!) as BenchmarkResult;
+    expect(result.rounds).toHaveLength(1);
+    expect(result.bare).toBeGreaterThan(0);
+    expect(result.tenant).toBeGreaterThan(0);
+    expect(result.ratio).toBeCloseTo(result.tenant / result.bare, 10);
+    expect(result.rounds[0]!.tenant.usPerRequest).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('fails the run when a server answers anything but 2xx', async () => {
+    // the tenancy server answers 500: all of its requests count as non-2xx
+    await expect(run({ BENCH_FIXTURE: 'fail' })).rejects.toMatchObject({ stderr: expect.stringMatching(/tenant: [1-9][0-9]* non-2xx answers/) as unknown });
+  }, 60_000);
+
+  it('refuses settings that are not positive numbers, before starting anything', async () => {
+    const serve = () => Promise.reject(new Error('must not start'));
+    await expect(benchmarkAdapter({ name: 'x', script: import.meta.url, serve, rounds: 0 })).rejects.toThrow(/rounds \(BENCH_ROUNDS\) must be a positive number, not rounds: 0/);
+    process.env['BENCH_DURATION'] = 'soon';
+    try {
+      await expect(benchmarkAdapter({ name: 'x', script: import.meta.url, serve })).rejects.toThrow(/duration \(BENCH_DURATION\) must be a positive number, not BENCH_DURATION=soon/);
+    } finally {
+      delete process.env['BENCH_DURATION'];
+    }
+  });
+});
