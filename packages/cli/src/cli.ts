@@ -203,7 +203,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
     target = resolved;
     const timeoutMs = timeoutOf(str('timeout'));
     const tablePrefix = str('table-prefix') ?? env['TENANT_TABLE_PREFIX'] ?? '';
-    if (!/^[A-Za-z0-9_]{0,40}$/.test(tablePrefix)) throw usageError('--table-prefix may hold only letters, digits and _ (at most 40)');
+    if (!/^(?:[A-Za-z_][A-Za-z0-9_]{0,39})?$/.test(tablePrefix)) throw usageError('--table-prefix must be letters, digits and _, not starting with a digit (at most 40)');
     const redisUrl = str('redis') ?? nonEmpty(env['TENANT_REDIS_URL']);
     if (redisUrl !== undefined) checkRedisUrl(redisUrl);
     let store: SqlTenantStore | undefined;

@@ -107,6 +107,8 @@ describe('tenant on SQLite (the default store)', () => {
       [['list', '--limit', '0'], /--limit must be a positive integer/],
       [['list', '--url', 'oracle://db/x'], /unsupported database URL oracle:\/\/db\/x/],
       [['list', '--timeout', 'soon'], /--timeout must be/],
+      [['list', '--table-prefix', '1x'], /--table-prefix must be letters/],
+      [['list', '--table-prefix', 'a-b'], /--table-prefix must be letters/],
       [['migrate'], /migrate needs a subcommand: up, down, status/],
       [['migrate', 'down'], /pass --yes/],
       [['import', '--url', 'x.db', 'does-not-exist.csv'], /cannot read does-not-exist\.csv/],
