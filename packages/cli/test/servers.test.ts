@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, MYSQL_URL, oneLine, POSTGRES_URL, REDIS_URL, tempDir, tenant, unique } from './helpers.js';
+import { BIN, json, MYSQL_URL, oneLine, POSTGRES_URL, REDIS_URL, tempDir, tenant, unique } from './helpers.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -107,6 +108,16 @@ describe('tenant on PostgreSQL', () => {
     expect(oneLine(ghost)).toBe('tenant: no tenant ghost in the store: nothing was provisioned');
     const one = await run('schemas', 'provision', 'acme', '--migrations', 'migrations', '--schema-prefix', schemaPrefix);
     expect(one.stdout, one.stderr).toBe('provisioned 1 schemas (0 migrations run)\n');
+
+    // On a terminal (script(1) gives the command a pty), the progress is a bar redrawn in place.
+    const command = [process.execPath, BIN, 'schemas', 'provision', 'acme', 'globex', '--migrations', 'migrations', '--schema-prefix', schemaPrefix].map((a) => `'${a}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, TENANT_DATABASE_URL: url.toString(), TENANT_TABLE_PREFIX: prefix } });
+    expect(tty.status, tty.stdout).toBe(1); // globex still has the table its 003 migration wants to create
+    expect(tty.stdout).toContain(`\r\x1b[2K[${'#'.repeat(12)}${'-'.repeat(12)}] 1/2 provisioning acme`);
+    expect(tty.stdout).toContain(`\r\x1b[2K[${'#'.repeat(24)}] 2/2 provisioning globex`);
+    expect(tty.stdout).toMatch(/\r\x1b\[2Kglobex: relation "extra" already exists\r?\n/);
+    expect(tty.stdout).toContain('tenant: 1 of 2 schemas failed; first: globex');
+    expect(tty.stdout).not.toContain('1/2 acme ok');
     expect((await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes')).stdout).toBe(`dropped ${schemaPrefix}initech\n`);
     const gone = await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes');
     expect(gone.code).toBe(1);
