@@ -115,7 +115,7 @@ describe('tenant on PostgreSQL', () => {
     expect(tty.status, tty.stdout).toBe(1); // globex still has the table its 003 migration wants to create
     expect(tty.stdout).toContain(`\r\x1b[2K[${'#'.repeat(12)}${'-'.repeat(12)}] 1/2 provisioning acme`);
     expect(tty.stdout).toContain(`\r\x1b[2K[${'#'.repeat(24)}] 2/2 provisioning globex`);
-    expect(tty.stdout).toMatch(/\r\x1b\[2Kglobex: relation "extra" already exists\r?\n/);
+    expect(tty.stdout).toContain('\r\x1b[2Kglobex: relation "extra" already exists\r\n');
     expect(tty.stdout).toContain('tenant: 1 of 2 schemas failed; first: globex');
     expect(tty.stdout).not.toContain('1/2 acme ok');
     expect((await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes')).stdout).toBe(`dropped ${schemaPrefix}initech\n`);
