@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createConnection, type Connection } from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, json, MYSQL_URL, oneLine, POSTGRES_URL, REDIS_URL, tempDir, tenant, unique } from './helpers.js';
@@ -126,14 +127,23 @@ describe('tenant on PostgreSQL', () => {
 });
 
 describe('tenant on MariaDB', () => {
-  const prefix = `${unique('my')}_`;
-  const run = (...args: string[]) => tenant([...args, '--url', MYSQL_URL.replace(/^mysql:/, 'mariadb:'), '--table-prefix', prefix], { cwd: dir });
+  // A database of its own too, for the same reason as on PostgreSQL.
+  const database = unique('db');
+  const url = new URL(MYSQL_URL.replace(/^mysql:/, 'mariadb:'));
+  url.pathname = `/${database}`;
+  let admin: Connection;
+  const run = (...args: string[]) => tenant([...args, '--url', url.toString()], { cwd: dir });
+  beforeAll(async () => {
+    admin = await createConnection({ uri: MYSQL_URL });
+    await admin.query(`create database \`${database}\``);
+  });
   afterAll(async () => {
-    await run('migrate', 'down', '--yes');
+    await admin.query(`drop database if exists \`${database}\``);
+    await admin.end();
   });
 
   it('migrates, imports, lists and checks health', async () => {
-    const runIn = (input: string, ...args: string[]) => tenant([...args, '--url', MYSQL_URL.replace(/^mysql:/, 'mariadb:'), '--table-prefix', prefix], { cwd: dir, input });
+    const runIn = (input: string, ...args: string[]) => tenant([...args, '--url', url.toString()], { cwd: dir, input });
     expect((await run('migrate', 'up')).code).toBe(0);
     expect((await runIn('id,name,plan,domains\nacme,"Acme, Inc.",pro,acme.example.com\nglobex,Globex,,\n', 'import', '-', '--format', 'csv')).stdout).toBe('imported 2 rows: 2 created, 0 updated, 0 skipped\n');
     // Ids compare byte-wise (MariaDB's default collation would merge them): a second import of the same ids conflicts.
