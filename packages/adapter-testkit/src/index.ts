@@ -45,4 +45,14 @@ export { sendRequest, sendMany } from './http-client.js';
 export { listen } from './listen.js';
 export type { TestRequest, TestResponse, SendManyOptions } from './http-client.js';
 export { assertProblem, assertServed, assertContexts } from './assertions.js';
+export {
+  ADAPTER_TEST_TENANTS,
+  ADAPTER_TEST_REFUSALS,
+  createAdapterTestStore,
+  closeAfterEach,
+  assertRefusals,
+  assertTenantsApart,
+  traceContext,
+} from './adapter-tests.js';
+export type { ServerTracker } from './adapter-tests.js';
 export type { SentResponse, HandlerAnswer } from './assertions.js';

@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { createServer, type RequestListener } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import express4 from 'express4';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryTenantStore, createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { describe, expect, it } from 'vitest';
+import { createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, traceContext } from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [
@@ -14,28 +12,8 @@ const majors = [
   ['express 4', express4],
 ] as const;
 
-const store = () =>
-  createMemoryTenantStore({
-    tenants: [
-      { id: 'acme', quota: { requests: { limit: 100, windowMs: 60_000 }, tokens: { limit: 100, windowMs: 60_000 } } },
-      { id: 'globex' },
-      { id: 'initech', status: 'suspended' },
-    ],
-  });
-
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-  server = undefined;
-});
-
-async function listen(app: (req: never, res: never) => void): Promise<string> {
-  server = (app as unknown as { listen(port: number, host: string): Server }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
+const servers = closeAfterEach();
+const listen = (app: (req: never, res: never) => void) => servers.listen(createServer(app as RequestListener));
 const get = (url: string, tenant?: string) => fetch(url, { headers: tenant ? { 'x-tenant-id': tenant } : {} });
 
 describe.each(majors)('%s', (_name, createApp) => {
@@ -48,13 +26,7 @@ describe.each(majors)('%s', (_name, createApp) => {
   it('exposes the tenant and keeps the context across await, timers and streams', async () => {
     const a = app({ store: store() });
     a.get('/ctx', async (req, res) => {
-      const seen: (string | undefined)[] = [currentTenantId()];
-      await sleep(2);
-      seen.push(currentTenantId());
-      await new Promise<void>((resolve) => setTimeout(() => (seen.push(currentTenantId()), resolve()), 1));
-      await new Promise<void>((resolve) => {
-        Readable.from(['a', 'b']).on('data', () => seen.push(currentTenantId())).on('end', resolve);
-      });
+      const seen = await traceContext();
       res.json({ tenant: req.tenant?.id, source: req.tenantDecision?.ok ? (req.tenantDecision as { source?: string }).source : undefined, seen });
     });
     const base = await listen(a);
@@ -69,10 +41,7 @@ describe.each(majors)('%s', (_name, createApp) => {
       await sleep(Number(req.params['ms']));
       res.json({ header: req.get('x-tenant-id'), current: currentTenantId() });
     });
-    const base = await listen(a);
-    const calls = Array.from({ length: 12 }, (_, i) => [i % 2 === 0 ? 'acme' : 'globex', 12 - i] as const);
-    const answers = await Promise.all(calls.map(async ([tenant, ms]) => (await get(`${base}/slow/${ms}`, tenant)).json()));
-    for (const answer of answers as { header: string; current: string }[]) expect(answer.current).toBe(answer.header);
+    await assertTenantsApart(await listen(a), (ms) => `/slow/${ms}`);
   });
 
   it('refuses with problem+json and never reaches the route', async () => {
@@ -82,19 +51,7 @@ describe.each(majors)('%s', (_name, createApp) => {
       reached += 1;
       res.send('no');
     });
-    const base = await listen(a);
-    const cases = [
-      ['initech', 403, 'tenant_suspended'],
-      ['nobody', 404, 'tenant_not_found'],
-      ['Bad Id!', 400, 'tenant_invalid'],
-      [undefined, 400, 'tenant_missing'],
-    ] as const;
-    for (const [tenant, status, code] of cases) {
-      const res = await get(`${base}/x`, tenant);
-      expect(res.status).toBe(status);
-      expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ status, code });
-    }
+    await assertRefusals(await listen(a), '/x');
     expect(reached).toBe(0);
   });
 

@@ -1,28 +1,16 @@
 import { request } from 'node:http';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryTenantStore, createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { describe, expect, it } from 'vitest';
+import { createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
+import { assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, traceContext } from '@tenant/adapter-testkit';
 import { fastifyTenancy } from '../src/index.js';
 
-const store = () =>
-  createMemoryTenantStore({
-    tenants: [
-      { id: 'acme', quota: { requests: { limit: 100, windowMs: 60_000 }, tokens: { limit: 100, windowMs: 60_000 } } },
-      { id: 'globex' },
-      { id: 'initech', status: 'suspended' },
-    ],
-  });
-
-let app: FastifyInstance | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const servers = closeAfterEach();
 
 async function build(options: AdapterOptions, routes: (app: FastifyInstance) => void): Promise<string> {
-  app = Fastify();
+  const app = Fastify();
+  servers.add(() => app.close());
   await app.register(fastifyTenancy, options);
   routes(app);
   return app.listen({ port: 0, host: '127.0.0.1' });
@@ -44,13 +32,7 @@ describe('fastifyTenancy', () => {
         return payload;
       });
       a.get('/ctx', async (request) => {
-        seen.push(currentTenantId());
-        await sleep(2);
-        seen.push(currentTenantId());
-        await new Promise<void>((resolve) => setTimeout(() => (seen.push(currentTenantId()), resolve()), 1));
-        await new Promise<void>((resolve) => {
-          Readable.from(['a', 'b']).on('data', () => seen.push(currentTenantId())).on('end', resolve);
-        });
+        seen.push(...(await traceContext()));
         return { tenant: request.tenant?.id, seen };
       });
     });
@@ -85,9 +67,7 @@ describe('fastifyTenancy', () => {
         return { header: request.headers['x-tenant-id'], current: currentTenantId() };
       });
     });
-    const calls = Array.from({ length: 12 }, (_, i) => [i % 2 === 0 ? 'acme' : 'globex', 12 - i] as const);
-    const answers = await Promise.all(calls.map(async ([tenant, ms]) => (await get(`${base}/slow/${ms}`, tenant)).json()));
-    for (const answer of answers as { header: string; current: string }[]) expect(answer.current).toBe(answer.header);
+    await assertTenantsApart(base, (ms) => `/slow/${ms}`);
   });
 
   it('refuses with problem+json and never runs the route', async () => {
@@ -98,19 +78,7 @@ describe('fastifyTenancy', () => {
         return 'no';
       });
     });
-    const cases = [
-      ['initech', 403, 'tenant_suspended'],
-      ['nobody', 404, 'tenant_not_found'],
-      ['Bad Id!', 400, 'tenant_invalid'],
-      [undefined, 400, 'tenant_missing'],
-    ] as const;
-    for (const [tenant, status, code] of cases) {
-      const res = await get(`${base}/x`, tenant);
-      expect(res.status).toBe(status);
-      expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(res.headers.get('cache-control')).toBe('no-store');
-      expect(await res.json()).toMatchObject({ status, code });
-    }
+    await assertRefusals(base, '/x');
     expect(reached).toBe(0);
   });
 
