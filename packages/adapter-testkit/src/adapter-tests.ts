@@ -3,9 +3,10 @@ import type { Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
-import { createMemoryTenantStore, currentTenantId, type MemoryTenantStore, type TenantErrorCode, type TenantInput } from '@tenant/core';
+import { createMemoryTenantStore, currentTenantId, type AdapterExtras, type MemoryTenantStore, type TenancyOptions, type TenantErrorCode, type TenantInput } from '@tenant/core';
 import { sendRequest } from './http-client.js';
 import { listen } from './listen.js';
+import { ACTUAL_TOKENS_HEADER } from './setup.js';
 
 /**
  * The tenants of {@link createAdapterTestStore}: `acme` (100 requests and
@@ -132,4 +133,76 @@ export async function assertTenantsApart(baseUrl: string, pathFor: (delayMs: num
     assert.equal(res.status, 200, `${pathFor(delayMs)} as ${tenant}: status (${res.text().slice(0, 200)})`);
     assert.deepEqual(res.json(), { header: tenant, current: tenant }, `${pathFor(delayMs)} as ${tenant}: the answer`);
   });
+}
+
+/**
+ * The `cost` of a quota check with {@link assertQuotaEnforced}: one request
+ * and 60 tokens, of acme's 100 tokens a minute, so the second request is
+ * refused.
+ */
+export const quotaTestCost = (): { requests: number; tokens: number } => ({ requests: 1, tokens: 60 });
+
+/**
+ * Asserts the quota on `GET path` as `acme`, for an adapter over
+ * {@link createAdapterTestStore} with `cost: quotaTestCost`: the first
+ * request is served with a `RateLimit` header, the second is a 429 with
+ * `Retry-After` and the `quota_exceeded` problem.
+ */
+export async function assertQuotaEnforced(baseUrl: string, path = '/'): Promise<void> {
+  const headers = { 'x-tenant-id': 'acme' };
+  const first = await sendRequest(baseUrl, { path, headers });
+  assert.equal(first.status, 200, `first GET ${path}: status (${first.text().slice(0, 200)})`);
+  assert.match(String(first.headers['ratelimit']), /remaining=|r=/, `first GET ${path}: RateLimit header`);
+  const second = await sendRequest(baseUrl, { path, headers });
+  assert.equal(second.status, 429, `second GET ${path}: status`);
+  assert.match(String(second.headers['retry-after']), /^[0-9]+$/, `second GET ${path}: Retry-After`);
+  assert.equal(second.json<{ code?: unknown }>().code, 'quota_exceeded', `second GET ${path}: problem code`);
+}
+
+/** What {@link createSettleProbe} returns. */
+export interface SettleProbe {
+  /** Spread into the adapter's options: a 50-token estimate, the actual cost read from {@link ACTUAL_TOKENS_HEADER}, and an `onSettle` hook that records it. */
+  readonly options: Required<Pick<TenancyOptions, 'cost' | 'hooks'>> & Required<Pick<AdapterExtras, 'actualCost'>>;
+  /** The tokens of each settle so far. */
+  readonly settled: readonly number[];
+  /**
+   * Sends three `GET path` as `acme`, whose route must set the
+   * {@link ACTUAL_TOKENS_HEADER} response header to `10`, and asserts that
+   * each was served and settled at 10 tokens (settling may finish after the
+   * response).
+   */
+  assertSettled(baseUrl: string, path?: string): Promise<void>;
+}
+
+/**
+ * Checks that an adapter settles the actual cost read from its response.
+ *
+ * @example
+ * ```ts
+ * const probe = createSettleProbe();
+ * app.use(tenancy({ store: createAdapterTestStore(), ...probe.options }));
+ * app.get('/x', (_req, res) => void res.set(ACTUAL_TOKENS_HEADER, '10').send('ok'));
+ * await probe.assertSettled(await servers.listen(createServer(app)), '/x');
+ * ```
+ */
+export function createSettleProbe(): SettleProbe {
+  const settled: number[] = [];
+  return {
+    options: {
+      cost: () => ({ tokens: 50 }),
+      hooks: { onSettle: (event) => void settled.push(event.actual.tokens ?? Number.NaN) },
+      actualCost: (_request, response) => ({ tokens: Number(response.getHeader(ACTUAL_TOKENS_HEADER) ?? 50) }),
+    },
+    settled,
+    async assertSettled(baseUrl, path = '/') {
+      const before = settled.length;
+      for (let i = 0; i < 3; i += 1) {
+        const res = await sendRequest(baseUrl, { path, headers: { 'x-tenant-id': 'acme' } });
+        assert.equal(res.status, 200, `GET ${path}: status (${res.text().slice(0, 200)})`);
+      }
+      // settling runs when the response finishes, which may be after the client read it
+      for (let waited = 0; settled.length < before + 3 && waited < 2_000; waited += 10) await sleep(10);
+      assert.deepEqual(settled.slice(before), [10, 10, 10], 'tokens settled for the three requests');
+    },
+  };
 }

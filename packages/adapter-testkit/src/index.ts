@@ -53,6 +53,9 @@ export {
   assertRefusals,
   assertTenantsApart,
   traceContext,
+  quotaTestCost,
+  assertQuotaEnforced,
+  createSettleProbe,
 } from './adapter-tests.js';
-export type { ServerTracker } from './adapter-tests.js';
+export type { ServerTracker, SettleProbe } from './adapter-tests.js';
 export type { SentResponse, HandlerAnswer } from './assertions.js';

@@ -3,7 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { currentTenantId, runWithTenant } from '@tenant/core';
 import { createTestTenant } from '@tenant/core/testing';
 import { describe, expect, it } from 'vitest';
-import { ADAPTER_TEST_TENANTS, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore, traceContext } from '../src/index.js';
+import {
+  ACTUAL_TOKENS_HEADER,
+  ADAPTER_TEST_TENANTS,
+  assertQuotaEnforced,
+  assertRefusals,
+  assertTenantsApart,
+  closeAfterEach,
+  createAdapterTestStore,
+  createSettleProbe,
+  quotaTestCost,
+  traceContext,
+} from '../src/index.js';
 import { withTenancy } from './node-http-adapter.js';
 
 const servers = closeAfterEach();
@@ -50,6 +61,25 @@ describe('helpers for an adapter’s own tests', () => {
     let last: string | undefined;
     const leaky = await servers.listen(createServer((req, res) => ((last = req.headers['x-tenant-id'] as string), route(() => last)(req, res))));
     await expect(assertTenantsApart(leaky, (ms) => `/${ms}`)).rejects.toThrow(/the answer/);
+  });
+
+  it('assertQuotaEnforced() passes an adapter that charges quotaTestCost, and fails one that charges nothing', async () => {
+    const charged = await servers.listen(createServer(withTenancy({ store: createAdapterTestStore(), cost: quotaTestCost }, json({ ok: true }))));
+    await assertQuotaEnforced(charged, '/x');
+    const free = await servers.listen(createServer(withTenancy({ store: createAdapterTestStore(), cost: () => ({ requests: 1 }) }, json({ ok: true }))));
+    await expect(assertQuotaEnforced(free, '/x')).rejects.toThrow(/second GET \/x: status/);
+  });
+
+  it('createSettleProbe() passes an adapter that settles the reported tokens, and fails when they are not reported', async () => {
+    const probe = createSettleProbe();
+    const reported = await servers.listen(createServer(withTenancy({ store: createAdapterTestStore(), ...probe.options }, (_req, res) => void res.setHeader(ACTUAL_TOKENS_HEADER, '10').end('ok'))));
+    await probe.assertSettled(reported, '/x');
+    expect(probe.settled).toEqual([10, 10, 10]);
+    const silent = createSettleProbe();
+    const unreported = await servers.listen(createServer(withTenancy({ store: createAdapterTestStore(), ...silent.options }, (_req, res) => void res.end('ok'))));
+    // unreported, each request keeps its 50-token estimate: the third is over acme's 100 tokens
+    await expect(silent.assertSettled(unreported, '/x')).rejects.toThrow(/GET \/x: status \(.*quota_exceeded/);
+    await expect.poll(() => silent.settled).toEqual([50, 50]);
   });
 
   let previous: string | undefined;

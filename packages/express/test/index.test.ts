@@ -3,8 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
-import { createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
-import { assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, traceContext } from '@tenant/adapter-testkit';
+import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
+import {
+  ACTUAL_TOKENS_HEADER,
+  assertQuotaEnforced,
+  assertRefusals,
+  assertTenantsApart,
+  closeAfterEach,
+  createAdapterTestStore as store,
+  createSettleProbe,
+  quotaTestCost,
+  traceContext,
+} from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [
@@ -75,39 +85,20 @@ describe.each(majors)('%s', (_name, createApp) => {
   });
 
   it('adds rate-limit headers, and answers 429 when the quota is used up', async () => {
-    const a = app({ store: store(), cost: () => ({ requests: 1, tokens: 60 }) });
+    const a = app({ store: store(), cost: quotaTestCost });
     a.get('/x', (_req, res) => {
       res.send('ok');
     });
-    const base = await listen(a);
-    const first = await get(`${base}/x`, 'acme');
-    expect(first.status).toBe(200);
-    expect(first.headers.get('ratelimit')).toMatch(/remaining=|r=/);
-    const second = await get(`${base}/x`, 'acme');
-    expect(second.status).toBe(429);
-    expect(second.headers.get('retry-after')).not.toBeNull();
-    expect(await second.json()).toMatchObject({ code: 'quota_exceeded' });
+    await assertQuotaEnforced(await listen(a), '/x');
   });
 
   it('settles the actual cost read from the response', async () => {
-    const settled: SettleEvent[] = [];
-    const a = app({
-      store: store(),
-      cost: () => ({ tokens: 50 }),
-      hooks: { onSettle: (event) => void settled.push(event) },
-      actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-actual-tokens') ?? 50) }),
-    });
+    const probe = createSettleProbe();
+    const a = app({ store: store(), ...probe.options });
     a.get('/x', (_req, res) => {
-      res.set('x-actual-tokens', '10').send('ok');
+      res.set(ACTUAL_TOKENS_HEADER, '10').send('ok');
     });
-    const base = await listen(a);
-    for (const expected of [200, 200, 200]) {
-      const res = await get(`${base}/x`, 'acme');
-      await res.text();
-      expect(res.status).toBe(expected);
-    }
-    await expect.poll(() => settled.length).toBe(3);
-    expect(settled.map((event) => event.actual.tokens)).toEqual([10, 10, 10]);
+    await probe.assertSettled(await listen(a), '/x');
   });
 
   it('routes route errors to the express error handler, still in the tenant context', async () => {

@@ -2,8 +2,18 @@ import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
-import { assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, traceContext } from '@tenant/adapter-testkit';
+import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
+import {
+  ACTUAL_TOKENS_HEADER,
+  assertQuotaEnforced,
+  assertRefusals,
+  assertTenantsApart,
+  closeAfterEach,
+  createAdapterTestStore as store,
+  createSettleProbe,
+  quotaTestCost,
+  traceContext,
+} from '@tenant/adapter-testkit';
 import { fastifyTenancy } from '../src/index.js';
 
 const servers = closeAfterEach();
@@ -90,41 +100,21 @@ describe('fastifyTenancy', () => {
   });
 
   it('adds rate-limit headers, and answers 429 when the quota is used up', async () => {
-    const base = await build({ store: store(), cost: () => ({ requests: 1, tokens: 60 }) }, (a) => {
+    const base = await build({ store: store(), cost: quotaTestCost }, (a) => {
       a.get('/x', async () => 'ok');
     });
-    const first = await get(`${base}/x`, 'acme');
-    expect(first.status).toBe(200);
-    expect(first.headers.get('ratelimit')).not.toBeNull();
-    const second = await get(`${base}/x`, 'acme');
-    expect(second.status).toBe(429);
-    expect(second.headers.get('retry-after')).not.toBeNull();
-    expect(await second.json()).toMatchObject({ code: 'quota_exceeded' });
+    await assertQuotaEnforced(base, '/x');
   });
 
   it('settles the actual cost read from reply headers', async () => {
-    const settled: SettleEvent[] = [];
-    const base = await build(
-      {
-        store: store(),
-        cost: () => ({ tokens: 50 }),
-        hooks: { onSettle: (event) => void settled.push(event) },
-        actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-actual-tokens') ?? 50) }),
-      },
-      (a) => {
-        a.get('/x', async (_request, reply) => {
-          void reply.header('x-actual-tokens', '10');
-          return 'ok';
-        });
-      },
-    );
-    for (const expected of [200, 200, 200]) {
-      const res = await get(`${base}/x`, 'acme');
-      await res.text();
-      expect(res.status).toBe(expected);
-    }
-    await expect.poll(() => settled.length).toBe(3);
-    expect(settled.map((event) => event.actual.tokens)).toEqual([10, 10, 10]);
+    const probe = createSettleProbe();
+    const base = await build({ store: store(), ...probe.options }, (a) => {
+      a.get('/x', async (_request, reply) => {
+        void reply.header(ACTUAL_TOKENS_HEADER, '10');
+        return 'ok';
+      });
+    });
+    await probe.assertSettled(base, '/x');
   });
 
   it('routes handler errors to the error handler, in the tenant context', async () => {

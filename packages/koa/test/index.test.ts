@@ -3,8 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Koa from 'koa';
 import Koa2 from 'koa2';
 import { describe, expect, it } from 'vitest';
-import { createTenancy, currentTenantId, type AdapterOptions, type SettleEvent } from '@tenant/core';
-import { assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, traceContext } from '@tenant/adapter-testkit';
+import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
+import {
+  ACTUAL_TOKENS_HEADER,
+  assertQuotaEnforced,
+  assertRefusals,
+  assertTenantsApart,
+  closeAfterEach,
+  createAdapterTestStore as store,
+  createSettleProbe,
+  quotaTestCost,
+  traceContext,
+} from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [
@@ -71,42 +81,22 @@ describe.each(majors)('%s', (_name, KoaClass) => {
 
   it('adds rate-limit headers, and answers 429 when the quota is used up', async () => {
     const base = await listen(
-      app({ store: store(), cost: () => ({ requests: 1, tokens: 60 }) }, (ctx) => {
+      app({ store: store(), cost: quotaTestCost }, (ctx) => {
         ctx.body = 'ok';
       }),
     );
-    const first = await get(`${base}/x`, 'acme');
-    expect(first.status).toBe(200);
-    expect(first.headers.get('ratelimit')).not.toBeNull();
-    const second = await get(`${base}/x`, 'acme');
-    expect(second.status).toBe(429);
-    expect(second.headers.get('retry-after')).not.toBeNull();
-    expect(await second.json()).toMatchObject({ code: 'quota_exceeded' });
+    await assertQuotaEnforced(base, '/x');
   });
 
   it('settles the actual cost read from the response', async () => {
-    const settled: SettleEvent[] = [];
+    const probe = createSettleProbe();
     const base = await listen(
-      app(
-        {
-          store: store(),
-          cost: () => ({ tokens: 50 }),
-          hooks: { onSettle: (event) => void settled.push(event) },
-          actualCost: (_request, response) => ({ tokens: Number(response.getHeader('x-actual-tokens') ?? 50) }),
-        },
-        (ctx) => {
-          ctx.set('x-actual-tokens', '10');
-          ctx.body = 'ok';
-        },
-      ),
+      app({ store: store(), ...probe.options }, (ctx) => {
+        ctx.set(ACTUAL_TOKENS_HEADER, '10');
+        ctx.body = 'ok';
+      }),
     );
-    for (const expected of [200, 200, 200]) {
-      const res = await get(`${base}/x`, 'acme');
-      await res.text();
-      expect(res.status).toBe(expected);
-    }
-    await expect.poll(() => settled.length).toBe(3);
-    expect(settled.map((event) => event.actual.tokens)).toEqual([10, 10, 10]);
+    await probe.assertSettled(base, '/x');
   });
 
   it('lets errors reach upstream error handling, in the tenant context', async () => {
