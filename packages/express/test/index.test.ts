@@ -4,17 +4,7 @@ import express from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
 import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
-import {
-  ACTUAL_TOKENS_HEADER,
-  assertQuotaEnforced,
-  assertRefusals,
-  assertTenantsApart,
-  closeAfterEach,
-  createAdapterTestStore as store,
-  createSettleProbe,
-  quotaTestCost,
-  traceContext,
-} from '@tenant/adapter-testkit';
+import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, traceContext } from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [

@@ -3,17 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
-import {
-  ACTUAL_TOKENS_HEADER,
-  assertQuotaEnforced,
-  assertRefusals,
-  assertTenantsApart,
-  closeAfterEach,
-  createAdapterTestStore as store,
-  createSettleProbe,
-  quotaTestCost,
-  traceContext,
-} from '@tenant/adapter-testkit';
+import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, traceContext } from '@tenant/adapter-testkit';
 import { fastifyTenancy } from '../src/index.js';
 
 const servers = closeAfterEach();
