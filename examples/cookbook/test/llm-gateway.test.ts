@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTenantStore } from '@tenant/core';
 import { createKeyring } from '../src/api-keys.js';
 import { createGateway, type Upstream } from '../src/llm-gateway.js';
+import { parseRateLimit } from '@tenant/adapter-testkit';
 import { listenFastify, problem, sendRequest, type StartedServer } from './http.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -39,7 +40,7 @@ describe('recipe: an LLM gateway with token quotas (fastify, Redis)', () => {
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const remainingTokens = (ratelimit: unknown) => Number(/"tokens";r=(\d+)/.exec(String(ratelimit))?.[1]);
+  const remainingTokens = (ratelimit: string | string[] | undefined) => parseRateLimit(ratelimit, 'tokens')?.r ?? Number.NaN;
 
   beforeAll(async () => {
     await redis.connect(); // fails the suite when Redis is not there
