@@ -41,4 +41,14 @@ describe('pipeline decision (header resolve, stored config, policy, quota, conte
     },
     { time: 1500 },
   );
+
+  bench(
+    '@tenant/core: decide() + run() (synchronous when every part is)',
+    () => {
+      const decided = tenancy.decide(requests[i++ % TENANTS]!);
+      if (decided instanceof Promise || !decided.ok) throw new Error('not decided synchronously');
+      tenancy.run(decided, currentTenantId);
+    },
+    { time: 1500 },
+  );
 });
