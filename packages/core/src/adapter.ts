@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QuotaCost, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
+import { isPromiseLike } from './resolvers.js';
 import { toTenantRequest } from './node-http.js';
 import { createTenancy, type AuthorizeInput, type Tenancy, type TenancyOptions } from './pipeline.js';
 
@@ -183,4 +184,33 @@ export function settleOnFinish(
   };
   res.once('finish', settle);
   res.once('close', settle);
+}
+
+/**
+ * Decides a request and hands the decision to `apply`: at once when the
+ * pipeline decided without a promise (see {@link Tenancy.decide}), or when
+ * its promise settles. In the second case `fail` receives what rejects
+ * (`decide` itself never rejects; a pipeline of another make might).
+ *
+ * @example
+ * ```ts
+ * import { withDecision } from '@tenant/core';
+ *
+ * withDecision(pipeline, request, (decision) => {
+ *   if (!decision.ok) return writeRejection(res, decision);
+ *   pipeline.run(decision, next);
+ * }, next);
+ * ```
+ */
+export function withDecision(
+  tenancy: Tenancy,
+  request: TenantRequest,
+  apply: (decision: TenantDecision) => void,
+  // typed as a promise's rejection handler is, so that framework callbacks (`next`, fastify's `done`) fit
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fail: (error: any) => void,
+): void {
+  const decided = tenancy.decide(request);
+  if (isPromiseLike(decided)) Promise.resolve(decided).then(apply, fail);
+  else apply(decided);
 }

@@ -44,5 +44,5 @@ export { createTenancy } from './pipeline.js';
 export type { Tenancy, TenancyOptions, AuthorizeInput, SkipPath } from './pipeline.js';
 export { toTenantRequest, splitUrl } from './node-http.js';
 export type { ToTenantRequestOptions } from './node-http.js';
-export { tenancyFrom, adapterRequest, writeRejection, settleOnFinish } from './adapter.js';
+export { tenancyFrom, adapterRequest, writeRejection, settleOnFinish, withDecision } from './adapter.js';
 export type { AdapterOptions, AdapterExtras, TenantResponseView } from './adapter.js';

@@ -12,6 +12,7 @@ import {
   fromHeader,
   settleOnFinish,
   tenancyFrom,
+  withDecision,
   writeRejection,
   type AdapterOptions,
   type SettleEvent,
@@ -233,5 +234,27 @@ describe('adapter helpers over a real node:http server', () => {
     expect(adapterRequest(req, { principal: () => ({ sub: 1 }) }).principal).toEqual({ sub: 1 });
     const mounted = adapterRequest(req, {}, '/api/p?q=2');
     expect([mounted.path, mounted.query, mounted.method]).toEqual(['/api/p', 'q=2', 'GET']);
+  });
+});
+
+describe('withDecision', () => {
+  const view = (id: string) => ({ method: 'GET', path: '/', query: '', host: undefined, header: (name: string) => (name === 'x-tenant-id' ? id : undefined) });
+
+  it('applies a synchronous decision before returning, and a promised one when it settles', async () => {
+    const pipeline = createTenancy({ store: store() });
+    const seen: string[] = [];
+    withDecision(pipeline, view('acme'), (decision) => seen.push(decision.ok ? 'ok' : decision.code), () => seen.push('failed'));
+    expect(seen).toEqual(['ok']);
+    withDecision(pipeline, view('nobody'), (decision) => seen.push(decision.ok ? 'ok' : decision.code), () => seen.push('failed'));
+    expect(seen).toEqual(['ok']); // an unknown id goes to the store's get: a promise
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual(['ok', 'tenant_not_found']);
+  });
+
+  it('passes a rejected decision promise of another pipeline to fail', async () => {
+    const cause = new Error('broken pipeline');
+    const pipeline = { ...createTenancy({ store: store() }), decide: () => Promise.reject(cause) };
+    const failed = await new Promise((resolve) => withDecision(pipeline, view('acme'), () => resolve('applied'), resolve));
+    expect(failed).toBe(cause);
   });
 });

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { RequestHandler } from 'express';
-import { adapterRequest, settleOnFinish, tenancyFrom, writeRejection, type AdapterOptions } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, writeRejection, type AdapterOptions } from '@tenant/core';
 import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
@@ -75,9 +75,7 @@ export function tenancy(options: AdapterOptions): RequestHandler {
       settleOnFinish(pipeline, decision, request, res, actualCost);
       pipeline.run(decision, next);
     };
-    // Synchronous when the pipeline can decide without a promise (see Tenancy.decide).
-    const decided = pipeline.decide(request);
-    if (decided instanceof Promise) decided.then(apply, next);
-    else apply(decided);
+    // at once when the pipeline decides without a promise (see Tenancy.decide)
+    withDecision(pipeline, request, apply, next);
   };
 }

@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
-import { adapterRequest, settleOnFinish, tenancyFrom, type AdapterOptions, type Tenancy } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, type AdapterOptions, type Tenancy } from '@tenant/core';
 import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
@@ -58,10 +58,8 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
       settleOnFinish(pipeline, decision, view, reply.raw, actualCost, reply);
       pipeline.run(decision, hookDone);
     };
-    // Synchronous when the pipeline can decide without a promise (see Tenancy.decide).
-    const decided = pipeline.decide(view);
-    if (decided instanceof Promise) decided.then(apply, hookDone);
-    else apply(decided);
+    // at once when the pipeline decides without a promise (see Tenancy.decide)
+    withDecision(pipeline, view, apply, hookDone);
   });
 
   done();

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { Middleware } from 'koa';
-import { adapterRequest, settleOnFinish, tenancyFrom, type AdapterOptions } from '@tenant/core';
+import { adapterRequest, isPromiseLike, settleOnFinish, tenancyFrom, type AdapterOptions } from '@tenant/core';
 import type { TenantAdmitted, TenantBypassed, TenantConfig } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
@@ -68,7 +68,7 @@ export function tenancy(options: AdapterOptions): Middleware {
     const request = adapterRequest(ctx.req, options, ctx.originalUrl);
     // Awaited only when the pipeline could not decide without a promise (see Tenancy.decide).
     const decided = pipeline.decide(request);
-    const decision = decided instanceof Promise ? await decided : decided;
+    const decision = isPromiseLike(decided) ? await decided : decided;
     if (!decision.ok) {
       ctx.status = decision.status;
       ctx.set(decision.headers);
