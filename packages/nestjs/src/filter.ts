@@ -1,0 +1,59 @@
+import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
+import type { TenantRejected } from '@tenant/core';
+import { TenancyException } from './exception.js';
+
+/**
+ * Answers a request with a pipeline rejection through Nest's HTTP adapter,
+ * on express and fastify alike: the status, every header of the rejection
+ * (`content-type: application/problem+json`, `Retry-After`, `RateLimit`…)
+ * and the problem body. For your own exception filters: log, count, then
+ * answer as the module would.
+ *
+ * Does nothing when the response has already started (it cannot become a
+ * problem any more).
+ *
+ * @example
+ * ```ts
+ * import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+ * import { HttpAdapterHost } from '@nestjs/core';
+ * import { TenancyException, replyWithRejection } from '@tenant/nestjs';
+ *
+ * @Catch(TenancyException)
+ * export class CountingFilter implements ExceptionFilter {
+ *   constructor(private readonly adapterHost: HttpAdapterHost) {}
+ *   catch(exception: TenancyException, host: ArgumentsHost) {
+ *     refusals.inc({ code: exception.code });
+ *     replyWithRejection(this.adapterHost.httpAdapter, host.switchToHttp().getResponse(), exception.rejection);
+ *   }
+ * }
+ * ```
+ */
+export function replyWithRejection(httpAdapter: AbstractHttpAdapter, response: unknown, rejection: TenantRejected): void {
+  if (httpAdapter.isHeadersSent(response)) return;
+  for (const [name, value] of Object.entries(rejection.headers)) httpAdapter.setHeader(response, name, value);
+  // A string, which both platforms send as it is with the content-type set
+  // above (an object would be sent as application/json).
+  httpAdapter.reply(response, JSON.stringify(rejection.body), rejection.status);
+}
+
+/**
+ * The exception filter the module registers globally (`APP_FILTER`): it
+ * answers a {@link TenancyException} with the pipeline's status, headers and
+ * `application/problem+json` body, instead of Nest's default error shape.
+ *
+ * Filters of yours still see these exceptions first when they are closer to
+ * the route (`@UseFilters` on a controller or handler) or registered with
+ * `app.useGlobalFilters()`; answer with {@link replyWithRejection} there to
+ * keep the problem format.
+ */
+@Catch(TenancyException)
+export class TenancyExceptionFilter implements ExceptionFilter<TenancyException> {
+  constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: TenancyException, host: ArgumentsHost): void {
+    // Only HTTP requests are answered here; the module's guard only refuses those.
+    if (host.getType() !== 'http') throw exception;
+    replyWithRejection(this.adapterHost.httpAdapter, host.switchToHttp().getResponse(), exception.rejection);
+  }
+}

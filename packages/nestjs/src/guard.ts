@@ -1,0 +1,66 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { settleOnFinish, type AdapterOptions, type AuthorizeInput, type Tenancy, type TenantResponseView } from '@tenant/core';
+import type { RouteCost, RoutePolicy } from './decorators.js';
+import { TenancyException } from './exception.js';
+import { stateOf } from './state.js';
+import { REQUIRE_POLICY_KEY, SKIP_TENANCY_KEY, TENANCY_OPTIONS, TENANCY_PIPELINE, TENANT_COST_KEY } from './tokens.js';
+
+const isView = (value: unknown): value is TenantResponseView =>
+  typeof value === 'object' && value !== null && typeof (value as { getHeader?: unknown }).getHeader === 'function' && typeof (value as { statusCode?: unknown }).statusCode === 'number';
+
+/**
+ * The module's global guard (`APP_GUARD`): for the route Nest matched, it
+ * refuses what the middleware's resolution refused, then asks the pipeline
+ * for policy and quota with the route's `@RequirePolicy()` and
+ * `@TenantCost()` (or the `policyRequest` and `cost` options), and refuses
+ * with a {@link TenancyException}. On admission it adds the `RateLimit`
+ * headers and settles the actual cost after the response. `@SkipTenancy()`
+ * routes pass untouched. Only HTTP requests are checked.
+ */
+@Injectable()
+export class TenancyGuard implements CanActivate {
+  constructor(
+    @Inject(TENANCY_PIPELINE) private readonly pipeline: Tenancy,
+    @Inject(TENANCY_OPTIONS) private readonly options: AdapterOptions,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP_TENANCY_KEY, targets) === true) return true;
+    const http = context.switchToHttp();
+    const state = stateOf(http.getRequest());
+    if (state === undefined) {
+      // fail closed: a route this module guards, reached without its middleware
+      throw new Error('[@tenant/nestjs] TenancyMiddleware did not run for this request: import TenancyModule.forRoot() (or forRootAsync()) in the application module');
+    }
+    const { resolved, view, pipeline } = { ...state, pipeline: this.pipeline };
+    if (!resolved.ok) throw new TenancyException(resolved);
+    if (resolved.tenant === undefined) return true; // skipped path, central host, or no tenant where none is required
+
+    let input: AuthorizeInput & { request: typeof view };
+    try {
+      const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(REQUIRE_POLICY_KEY, targets);
+      const cost = this.reflector.getAllAndOverride<RouteCost | undefined>(TENANT_COST_KEY, targets);
+      const policyRequest = typeof policy === 'function' ? policy(view) : policy;
+      input = {
+        request: view,
+        ...(policyRequest === undefined ? {} : { policy: policyRequest }),
+        ...(cost === undefined ? {} : { cost: typeof cost === 'function' ? cost(view) : cost }),
+      };
+    } catch (error) {
+      throw new TenancyException(pipeline.reject(error, view));
+    }
+    const decision = await pipeline.authorize(resolved.tenant, input);
+    if (!decision.ok) throw new TenancyException(decision);
+    const admitted = { ...decision, source: resolved.source };
+    state.authorized = admitted;
+    for (const name in admitted.headers) state.res.setHeader(name, admitted.headers[name] as string);
+    const response: unknown = http.getResponse();
+    // fastify's reply keeps headers apart from the raw response until it sends; it reads both
+    settleOnFinish(pipeline, admitted, view, state.res, this.options.actualCost, isView(response) ? response : state.res);
+    return true;
+  }
+}

@@ -1,0 +1,51 @@
+import type { AddressInfo } from 'node:net';
+import type { DynamicModule, INestApplication, ModuleMetadata, Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+
+/** The two platforms every test runs on. */
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
+
+export interface StartOptions {
+  readonly imports?: ModuleMetadata['imports'];
+  readonly controllers?: Type[];
+  readonly providers?: ModuleMetadata['providers'];
+  /** Hand every request body to the route as the raw stream (no JSON parsing). */
+  readonly rawBodies?: boolean;
+  /** Before init: global filters, interceptors... */
+  readonly configure?: (app: INestApplication) => void;
+}
+
+export interface StartedApp {
+  readonly app: INestApplication;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a real Nest application on `platform`, listening on 127.0.0.1 and a free port. */
+export async function startNest(platform: Platform, options: StartOptions): Promise<StartedApp> {
+  @Module({ imports: options.imports ?? [], controllers: options.controllers ?? [], providers: options.providers ?? [] })
+  class AppModule {}
+  const raw = options.rawBodies === true;
+  let app: INestApplication;
+  if (platform === 'express') {
+    app = await NestFactory.create(AppModule, new ExpressAdapter(), { logger: false, bodyParser: !raw });
+  } else {
+    const adapter = new FastifyAdapter();
+    if (raw) {
+      const fastify = adapter.getInstance();
+      fastify.removeAllContentTypeParsers();
+      fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    }
+    app = await NestFactory.create(AppModule, adapter, { logger: false, bodyParser: !raw });
+  }
+  options.configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+export type { DynamicModule };
