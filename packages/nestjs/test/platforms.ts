@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, ModuleMetadata, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
@@ -49,3 +50,25 @@ export async function startNest(platform: Platform, options: StartOptions): Prom
 }
 
 export type { DynamicModule };
+
+/** One request with the target sent exactly as given (no URL normalisation): for path spellings. */
+export function sendRaw(
+  baseUrl: string,
+  options: { readonly path: string; readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string },
+): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; text: string }> {
+  const { port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: Number(port), path: options.path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error(`timeout: ${options.path}`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
