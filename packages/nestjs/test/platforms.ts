@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, ModuleMetadata, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
@@ -55,7 +55,7 @@ export type { DynamicModule };
 export function sendRaw(
   baseUrl: string,
   options: { readonly path: string; readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string },
-): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; text: string }> {
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
   const { port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
