@@ -1,6 +1,7 @@
 import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
-import type { TenantRejected } from '@tenant/core';
+import type { ServerResponse } from 'node:http';
+import { writeRejection, type TenantRejected } from '@tenant/core';
 import { TenancyException } from './exception.js';
 
 /**
@@ -31,11 +32,30 @@ import { TenancyException } from './exception.js';
  */
 export function replyWithRejection(httpAdapter: AbstractHttpAdapter, response: unknown, rejection: TenantRejected): void {
   if (httpAdapter.isHeadersSent(response)) return;
-  for (const [name, value] of Object.entries(rejection.headers)) httpAdapter.setHeader(response, name, value);
-  // A string, which both platforms send as it is with the content-type set
-  // above (an object would be sent as application/json).
-  httpAdapter.reply(response, JSON.stringify(rejection.body), rejection.status);
+  if (isFastifyReply(response)) {
+    // a Buffer, so that fastify sends the content-type as it is (no charset added), as @tenant/fastify does
+    void response.code(rejection.status).headers(rejection.headers).send(Buffer.from(JSON.stringify(rejection.body)));
+  } else if (isNodeResponse(response)) {
+    // express (a ServerResponse), written as every @tenant/* adapter writes it
+    writeRejection(response, rejection);
+  } else {
+    for (const [name, value] of Object.entries(rejection.headers)) httpAdapter.setHeader(response, name, value);
+    httpAdapter.reply(response, JSON.stringify(rejection.body), rejection.status);
+  }
 }
+
+interface FastifyReplyLike {
+  readonly raw: unknown;
+  code(status: number): FastifyReplyLike;
+  headers(values: Record<string, string>): FastifyReplyLike;
+  send(payload: Buffer): unknown;
+}
+
+const isFastifyReply = (value: unknown): value is FastifyReplyLike =>
+  typeof value === 'object' && value !== null && 'raw' in value && typeof (value as { code?: unknown }).code === 'function' && typeof (value as { send?: unknown }).send === 'function';
+
+const isNodeResponse = (value: unknown): value is ServerResponse =>
+  typeof value === 'object' && value !== null && typeof (value as { setHeader?: unknown }).setHeader === 'function' && typeof (value as { end?: unknown }).end === 'function';
 
 /**
  * The exception filter the module registers globally (`APP_FILTER`): it
