@@ -1,5 +1,5 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { currentTenant, type PolicyRequest, type QuotaCost, type TenantConfig, type TenantRequest } from '@tenant/core';
+import { currentTenant, type PolicyRequest, type QuotaCost, type TenantAdmitted, type TenantConfig, type TenantRequest } from '@tenant/core';
 import { stateOf } from './state.js';
 import { REQUIRE_POLICY_KEY, SKIP_TENANCY_KEY, TENANT_COST_KEY } from './tokens.js';
 
@@ -110,4 +110,27 @@ export const CurrentTenant: (key?: keyof TenantConfig) => ParameterDecorator = c
     const tenant = state === undefined ? currentTenant() : state.tenant;
     return key === undefined || tenant === undefined ? tenant : tenant[key];
   },
+);
+
+/**
+ * The admission of the request, as a handler parameter: the pipeline's
+ * decision once the guard admitted it (its `RateLimit` headers, the quota
+ * result with what remains per dimension, the resolver that found the
+ * tenant), or `undefined` when the request has no tenant (a skipped path,
+ * a `@SkipTenancy()` route).
+ *
+ * @example
+ * ```ts
+ * import { Controller, Get } from '@nestjs/common';
+ * import type { TenantAdmitted } from '@tenant/core';
+ * import { CurrentDecision } from '@tenant/nestjs';
+ *
+ * @Controller()
+ * export class QuotaController {
+ *   @Get('quota') quota(@CurrentDecision() decision: TenantAdmitted | undefined) { return decision?.quota?.dimensions; }
+ * }
+ * ```
+ */
+export const CurrentDecision: () => ParameterDecorator = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): TenantAdmitted | undefined => stateOf(context.switchToHttp().getRequest())?.authorized,
 );

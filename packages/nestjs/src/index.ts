@@ -16,7 +16,7 @@ export { TenancyGuard } from './guard.js';
 export { TenancyMiddleware } from './middleware.js';
 export { TenancyException } from './exception.js';
 export { TenancyExceptionFilter, replyWithRejection } from './filter.js';
-export { CurrentTenant, SkipTenancy, RequirePolicy, TenantCost } from './decorators.js';
+export { CurrentTenant, CurrentDecision, SkipTenancy, RequirePolicy, TenantCost } from './decorators.js';
 export type { RoutePolicy, RouteCost } from './decorators.js';
 export { TENANCY_OPTIONS, TENANCY_PIPELINE } from './tokens.js';
 export type { AdapterOptions } from '@tenant/core';

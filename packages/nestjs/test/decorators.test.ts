@@ -13,8 +13,9 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdapterTestStore, parseRateLimit, sendRequest } from '@tenant/adapter-testkit';
-import { currentTenantId, type TenantConfig } from '@tenant/core';
+import { currentTenantId, type TenantAdmitted, type TenantConfig } from '@tenant/core';
 import {
+  CurrentDecision,
   CurrentTenant,
   RequirePolicy,
   SkipTenancy,
@@ -50,6 +51,11 @@ class RoutesController {
   @Get('whoami')
   whoami(@CurrentTenant() tenant: TenantConfig | undefined, @CurrentTenant('id') id: string | undefined) {
     return { tenant: tenant?.id ?? null, id: id ?? null, context: currentTenantId() ?? null, service: this.tenancy.current()?.id ?? null };
+  }
+
+  @Get('decision')
+  decision(@CurrentDecision() decision: TenantAdmitted | undefined) {
+    return { source: decision?.source ?? null, remaining: decision?.quota?.dimensions.requests?.remaining ?? null, headers: Object.keys(decision?.headers ?? {}) };
   }
 
   @Get('public')
@@ -210,6 +216,12 @@ describe.each(PLATFORMS)('decorators and service on %s', (platform) => {
     expect(parseRateLimit(second.headers['ratelimit'], 'requests')?.r).toBe(98);
     // a tenant with no quota: no headers
     expect((await sendRequest(url, { path: '/whoami', headers: globex })).headers['ratelimit']).toBeUndefined();
+  });
+
+  it('@CurrentDecision() is the admission: its resolver, quota and headers', async () => {
+    const url = await start(platform, { store: createAdapterTestStore() });
+    expect((await sendRequest(url, { path: '/decision', headers: acme })).json()).toEqual({ source: 'header', remaining: 99, headers: ['ratelimit-policy', 'ratelimit'] });
+    expect((await sendRequest(url, { path: '/decision', headers: globex })).json()).toEqual({ source: 'header', remaining: null, headers: [] });
   });
 
   it('@SkipTenancy() serves requests with no tenant, or a refused one, with no context and no charge', async () => {
