@@ -15,15 +15,17 @@ export interface RequestState {
   authorized?: TenantAdmitted;
 }
 
-// On the raw request under a registered symbol, so that every copy of this
-// package (ESM and CJS builds) finds it; a WeakMap would be one per copy.
-const STATE = Symbol.for('@tenant/nestjs.request');
-
-type Carrier = { [STATE]?: RequestState; raw?: unknown };
+// One map per process, shared by every copy of this package (ESM and CJS
+// builds): a decorator of one copy must find what the middleware of the other
+// stored. A WeakMap rather than a property, so the request object keeps its shape.
+const REGISTRY_KEY = Symbol.for('@tenant/nestjs.requests.v1');
+type Registry = { [REGISTRY_KEY]?: WeakMap<object, RequestState> };
+const registry = globalThis as Registry;
+const states: WeakMap<object, RequestState> = (registry[REGISTRY_KEY] ??= new WeakMap<object, RequestState>());
 
 /** Attaches the state to the raw `node:http` request. */
 export function setState(req: IncomingMessage, state: RequestState): void {
-  Object.defineProperty(req, STATE, { value: state, configurable: true, enumerable: false, writable: false });
+  states.set(req, state);
 }
 
 /**
@@ -32,9 +34,8 @@ export function setState(req: IncomingMessage, state: RequestState): void {
  */
 export function stateOf(request: unknown): RequestState | undefined {
   if (typeof request !== 'object' || request === null) return undefined;
-  const carrier = request as Carrier;
-  const own = carrier[STATE];
+  const own = states.get(request);
   if (own !== undefined) return own;
-  const raw = carrier.raw;
-  return typeof raw === 'object' && raw !== null ? (raw as Carrier)[STATE] : undefined;
+  const raw = (request as { raw?: unknown }).raw;
+  return typeof raw === 'object' && raw !== null ? states.get(raw) : undefined;
 }
