@@ -5,6 +5,10 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import corePackage from '@nestjs/core/package.json' with { type: 'json' };
+
+/** The major of NestJS the suite runs on: the development one, or the one compat/nest<N> installs. */
+export const NEST_MAJOR = Number(corePackage.version.split('.')[0]);
 
 /** The two platforms every test runs on. */
 export type Platform = 'express' | 'fastify';
