@@ -9,6 +9,13 @@ import { REQUIRE_POLICY_KEY, SKIP_TENANCY_KEY, TENANCY_OPTIONS, TENANCY_PIPELINE
 const isView = (value: unknown): value is TenantResponseView =>
   typeof value === 'object' && value !== null && typeof (value as { getHeader?: unknown }).getHeader === 'function' && typeof (value as { statusCode?: unknown }).statusCode === 'number';
 
+interface RouteRules {
+  readonly controller: object;
+  readonly skip: boolean;
+  readonly policy: RoutePolicy | undefined;
+  readonly cost: RouteCost | undefined;
+}
+
 /**
  * The module's global guard (`APP_GUARD`): for the route Nest matched, it
  * refuses what the middleware's resolution refused, then asks the pipeline
@@ -26,24 +33,43 @@ export class TenancyGuard implements CanActivate {
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {}
 
+  // The rules of each route, read once from its metadata (handler first, then controller).
+  private readonly rules = new WeakMap<object, RouteRules>();
+
+  private rulesOf(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    let rules = this.rules.get(handler);
+    // keyed by handler, checked by class: a handler inherited by two controllers has two sets of rules
+    if (rules === undefined || rules.controller !== context.getClass()) {
+      const targets = [handler, context.getClass()];
+      rules = {
+        controller: context.getClass(),
+        skip: this.reflector.getAllAndOverride<boolean | undefined>(SKIP_TENANCY_KEY, targets) === true,
+        policy: this.reflector.getAllAndOverride<RoutePolicy | undefined>(REQUIRE_POLICY_KEY, targets),
+        cost: this.reflector.getAllAndOverride<RouteCost | undefined>(TENANT_COST_KEY, targets),
+      };
+      this.rules.set(handler, rules);
+    }
+    return rules;
+  }
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP_TENANCY_KEY, targets) === true) return true;
+    const { skip, policy, cost } = this.rulesOf(context);
+    if (skip) return true;
     const http = context.switchToHttp();
     const state = stateOf(http.getRequest());
     if (state === undefined) {
       // fail closed: a route this module guards, reached without its middleware
       throw new Error('[@tenant/nestjs] TenancyMiddleware did not run for this request: import TenancyModule.forRoot() (or forRootAsync()) in the application module');
     }
-    const { resolved, view, pipeline } = { ...state, pipeline: this.pipeline };
+    const { resolved, view } = state;
+    const { pipeline } = this;
     if (!resolved.ok) throw new TenancyException(resolved);
     if (resolved.tenant === undefined) return true; // skipped path, central host, or no tenant where none is required
 
     let input: AuthorizeInput & { request: typeof view };
     try {
-      const policy = this.reflector.getAllAndOverride<RoutePolicy | undefined>(REQUIRE_POLICY_KEY, targets);
-      const cost = this.reflector.getAllAndOverride<RouteCost | undefined>(TENANT_COST_KEY, targets);
       const policyRequest = typeof policy === 'function' ? policy(view) : policy;
       input = {
         request: view,
