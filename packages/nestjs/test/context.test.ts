@@ -10,7 +10,11 @@ import {
   UseInterceptors,
   type CallHandler,
   type CanActivate,
+  RequestMethod,
   type ExecutionContext,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
   type NestInterceptor,
   type PipeTransform,
 } from '@nestjs/common';
@@ -148,14 +152,38 @@ class ScopedController {
   }
 }
 
+/** Middleware of the application: the module's (global) middleware runs before it. */
+@Injectable()
+class AppMiddleware implements NestMiddleware {
+  use(req: { headers: Record<string, string> }, _res: unknown, next: () => void) {
+    note(req.headers['x-request-id'], 'appMiddleware');
+    setImmediate(next);
+  }
+}
+
+/** Middleware of a feature module. */
+@Injectable()
+class FeatureMiddleware implements NestMiddleware {
+  async use(req: { headers: Record<string, string> }, _res: unknown, next: () => void) {
+    await sleep(1);
+    note(req.headers['x-request-id'], 'featureMiddleware');
+    next();
+  }
+}
+
 @Module({ providers: [NotesService, RequestInfo], exports: [NotesService, RequestInfo] })
-class NotesModule {}
+class NotesModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(FeatureMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}
 
 describe.each(PLATFORMS)('tenant context on %s', (platform) => {
   async function start() {
     const app = await startNest(platform, {
       imports: [TenancyModule.forRoot({ store: createAdapterTestStore() }), NotesModule],
       controllers: [TraceController, ScopedController],
+      middleware: [AppMiddleware],
       providers: [
         { provide: APP_GUARD, useClass: GlobalUserGuard },
         { provide: APP_INTERCEPTOR, useClass: GlobalInterceptor },
@@ -172,6 +200,8 @@ describe.each(PLATFORMS)('tenant context on %s', (platform) => {
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ name: 'x:acme', id: 'acme', handler: 'acme', notes: { owner: 'acme' }, later: 'acme', service: 'acme' });
     expect(trace.get(id)).toEqual({
+      appMiddleware: 'acme',
+      featureMiddleware: 'acme',
       globalGuard: 'acme',
       routeGuard: 'acme',
       globalInterceptor: 'acme',
@@ -196,7 +226,7 @@ describe.each(PLATFORMS)('tenant context on %s', (platform) => {
       const { tenant, id } = plan[i]!;
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({ name: `${id}:${tenant}`, id: tenant, handler: tenant, notes: { owner: tenant }, later: tenant, service: tenant });
-      expect(Object.values(trace.get(id) ?? {})).toEqual(Array(6).fill(tenant));
+      expect(Object.values(trace.get(id) ?? {})).toEqual(Array(8).fill(tenant));
     });
     // built once, when the application started, never per request
     expect(NotesService.instances).toBe(before.notes);

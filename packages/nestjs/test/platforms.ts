@@ -1,7 +1,7 @@
 import { request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DynamicModule, INestApplication, ModuleMetadata, Type } from '@nestjs/common';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -20,6 +20,8 @@ export interface StartOptions {
   readonly providers?: ModuleMetadata['providers'];
   /** Hand every request body to the route as the raw stream (no JSON parsing). */
   readonly rawBodies?: boolean;
+  /** Middleware the application module applies to every route (in its own configure()). */
+  readonly middleware?: Type[];
   /** Before init: global filters, interceptors... */
   readonly configure?: (app: INestApplication) => void;
 }
@@ -33,7 +35,11 @@ export interface StartedApp {
 /** Starts a real Nest application on `platform`, listening on 127.0.0.1 and a free port. */
 export async function startNest(platform: Platform, options: StartOptions): Promise<StartedApp> {
   @Module({ imports: options.imports ?? [], controllers: options.controllers ?? [], providers: options.providers ?? [] })
-  class AppModule {}
+  class AppModule implements NestModule {
+    configure(consumer: MiddlewareConsumer) {
+      if (options.middleware !== undefined) consumer.apply(...options.middleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+    }
+  }
   const raw = options.rawBodies === true;
   let app: INestApplication;
   if (platform === 'express') {
