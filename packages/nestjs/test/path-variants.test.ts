@@ -44,6 +44,14 @@ class AdminController {
   }
 }
 
+@Controller('open')
+class OpenController {
+  @Get()
+  open() {
+    return { ok: true };
+  }
+}
+
 /** Spellings of `/chat` and `/admin/reports/1`: case, trailing and duplicate slashes, percent-encoding, dot segments, parameters. */
 const CHAT_VARIANTS = [
   '/chat',
@@ -102,6 +110,22 @@ describe.each(PLATFORMS)('path spellings on %s', (platform) => {
     expect(routed).toContain('GET /admin/reports/1');
     // express routes case and trailing-slash spellings, fastify percent-encoded ones: others than the canonical three
     expect(routed.filter((r) => !['GET /chat', 'POST /chat', 'GET /admin/reports/1'].includes(r)).length).toBeGreaterThan(0);
+  });
+
+  it('for contrast: a policyRequest option keyed on the raw path lets routed spellings through', async () => {
+    // what the decorators replace: the same rule written on the path, as the options of the other adapters may be
+    const store = createAdapterTestStore();
+    await store.create({ id: 'umbrella', policy: { models: ['small'] } });
+    const app = await startNest(platform, {
+      imports: [TenancyModule.forRoot({ store, policyRequest: (request) => (request.path === '/open' ? { models: 'large' } : undefined) })],
+      controllers: [OpenController],
+    });
+    apps.push(app);
+    const statuses = new Map<string, number>();
+    for (const path of ['/open', '/Open', '/open/', '/%6Fpen']) statuses.set(path, (await sendRaw(app.url, { path, headers: { 'x-tenant-id': 'umbrella' } })).status);
+    expect(statuses.get('/open')).toBe(403);
+    // at least one spelling the router sends to the same handler escapes a rule on the raw path
+    expect([...statuses.values()]).toContain(200);
   });
 
   it('every spelling that reaches the handler is charged the route cost', async () => {
