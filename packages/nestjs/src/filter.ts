@@ -58,14 +58,15 @@ const isNodeResponse = (value: unknown): value is ServerResponse =>
   typeof value === 'object' && value !== null && typeof (value as { setHeader?: unknown }).setHeader === 'function' && typeof (value as { end?: unknown }).end === 'function';
 
 /**
- * The exception filter the module registers globally (`APP_FILTER`): it
- * answers a {@link TenancyException} with the pipeline's status, headers and
+ * The exception filter the module registers globally: it answers a
+ * {@link TenancyException} with the pipeline's status, headers and
  * `application/problem+json` body, instead of Nest's default error shape.
  *
- * Filters of yours still see these exceptions first when they are closer to
- * the route (`@UseFilters` on a controller or handler) or registered with
- * `app.useGlobalFilters()`; answer with {@link replyWithRejection} there to
- * keep the problem format.
+ * The module adds it before any filter of the application, and Nest tries
+ * the last added first: filters of yours (`@UseFilters()` on a handler or
+ * controller, `APP_FILTER` providers, `app.useGlobalFilters()`) see these
+ * exceptions before it. Answer with {@link replyWithRejection} there to keep
+ * the problem format.
  */
 @Catch(TenancyException)
 export class TenancyExceptionFilter implements ExceptionFilter<TenancyException> {

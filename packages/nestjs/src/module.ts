@@ -1,5 +1,5 @@
-import { Module, RequestMethod, type DynamicModule, type InjectionToken, type MiddlewareConsumer, type ModuleMetadata, type NestModule, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Inject, Module, RequestMethod, type DynamicModule, type InjectionToken, type MiddlewareConsumer, type ModuleMetadata, type NestModule, type OptionalFactoryDependency, type Provider } from '@nestjs/common';
+import { APP_GUARD, ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { tenancyFrom, type AdapterOptions, type Tenancy } from '@tenant/core';
 import { TenancyExceptionFilter } from './filter.js';
 import { TenancyGuard } from './guard.js';
@@ -59,7 +59,6 @@ function define(options: Provider, isGlobal: boolean, imports: ModuleMetadata['i
       TenancyService,
       TenancyMiddleware,
       { provide: APP_GUARD, useClass: TenancyGuard },
-      { provide: APP_FILTER, useClass: TenancyExceptionFilter },
     ],
     exports: [TenancyService, TENANCY_PIPELINE, TENANCY_OPTIONS],
   };
@@ -77,7 +76,9 @@ function define(options: Provider, isGlobal: boolean, imports: ModuleMetadata['i
  *   refuses (status, policy from `@RequirePolicy()`, quota charged
  *   `@TenantCost()`), unless the route has `@SkipTenancy()`;
  * - a global exception filter answers refusals with the pipeline's status,
- *   headers and `application/problem+json` body.
+ *   headers and `application/problem+json` body; exception filters of the
+ *   application (on routes, controllers, `APP_FILTER`, `useGlobalFilters`)
+ *   see refusals before it.
  *
  * Global by default. Everything is a singleton: nothing becomes request-scoped.
  *
@@ -96,6 +97,15 @@ function define(options: Provider, isGlobal: boolean, imports: ModuleMetadata['i
  */
 @Module({})
 export class TenancyModule implements NestModule {
+  // Nest tries global filters last-registered first, and registers APP_FILTER
+  // providers and `app.useGlobalFilters()` after the modules are built: added
+  // here, the module's filter comes after every filter of the application, so
+  // theirs see a TenancyException first (an APP_FILTER of the module's own
+  // would come before some of them).
+  constructor(@Inject(ApplicationConfig) config: ApplicationConfig, @Inject(HttpAdapterHost) adapterHost: HttpAdapterHost) {
+    config.addGlobalFilter(new TenancyExceptionFilter(adapterHost));
+  }
+
   /**
    * The module with its options at hand.
    * @throws TypeError when the options make no sense (see `tenancyFrom` in `@tenant/core`), when the application starts.

@@ -10,7 +10,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdapterTestStore, parseRateLimit, sendRequest } from '@tenant/adapter-testkit';
 import { currentTenantId, type TenantAdmitted, type TenantConfig } from '@tenant/core';
@@ -324,6 +324,13 @@ describe.each(PLATFORMS)('decorators and service on %s', (platform) => {
     const mine = await sendRequest(own, { path: '/whoami', headers: { 'x-tenant-id': 'nobody' } });
     expect(mine.status).toBe(404);
     expect(mine.json()).toEqual({ mine: true, code: 'tenant_not_found' });
+    expect(seen).toHaveLength(1);
+
+    // a catch-all filter provided as APP_FILTER by the application module
+    seen.length = 0;
+    const provided = await start(platform, { store: createAdapterTestStore() }, { providers: [{ provide: APP_FILTER, useClass: CatchEverything }] });
+    const answer = await sendRequest(provided, { path: '/whoami', headers: { 'x-tenant-id': 'nobody' } });
+    expect(answer.json()).toEqual({ mine: true, code: 'tenant_not_found' });
     expect(seen).toHaveLength(1);
   });
 });
