@@ -1,9 +1,12 @@
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdapterTestStore, sendRequest } from '@tenant/adapter-testkit';
-import { createTenancy, fromHeader, type MemoryTenantStore, type Tenancy } from '@tenant/core';
-import { TENANCY_PIPELINE, TenancyModule, TenancyService } from '../src/index.js';
+import { createMemoryTenantStore, createTenancy, fromHeader, type MemoryTenantStore, type Tenancy } from '@tenant/core';
+import { TENANCY_OPTIONS, TENANCY_PIPELINE, TenancyModule, TenancyService } from '../src/index.js';
 import { PLATFORMS, startNest, type StartedApp } from './platforms.js';
 
 const apps: StartedApp[] = [];
@@ -73,6 +76,25 @@ describe.each(PLATFORMS)('TenancyModule on %s', (platform) => {
     const app = await startNest(platform, { imports: [TenancyModule.forRoot({ store: createAdapterTestStore() }), FeatureModule] });
     apps.push(app);
     expect((await sendRequest(app.url, { path: '/feature', headers: { 'x-tenant-id': 'acme' } })).json()).toEqual({ tenant: 'acme', pipeline: true });
+  });
+
+  it('works in a testing module (@nestjs/testing), with the options overridden for the test', async () => {
+    const store = createMemoryTenantStore({ tenants: [{ id: 'test-only' }] });
+    const moduleRef = await Test.createTestingModule({ imports: [TenancyModule.forRoot({ store: createAdapterTestStore() }), FeatureModule] })
+      .overrideProvider(TENANCY_OPTIONS)
+      .useValue({ store })
+      .compile();
+    const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    try {
+      expect((await sendRequest(url, { path: '/feature', headers: { 'x-tenant-id': 'test-only' } })).json()).toEqual({ tenant: 'test-only', pipeline: true });
+      const refused = await sendRequest(url, { path: '/feature', headers: { 'x-tenant-id': 'acme' } });
+      expect(refused.status).toBe(404);
+      expect(refused.headers['content-type']).toBe('application/problem+json');
+    } finally {
+      await app.close();
+    }
   });
 
   it('runs a pipeline given as { tenancy }, shared with code outside Nest', async () => {

@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 // of Nest resolved to the NestJS 11 installed in this package instead of the
 // current major the package develops against.
 const here = createRequire(import.meta.url);
-const NEST = /^@nestjs\/(common|core|platform-express|platform-fastify)(\/package\.json)?$/;
+const NEST = /^@nestjs\/(common|core|platform-express|platform-fastify|testing)(\/package\.json)?$/;
 
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
