@@ -3,11 +3,21 @@ import { Reflector } from '@nestjs/core';
 import { settleOnFinish, type AdapterOptions, type AuthorizeInput, type Tenancy, type TenantResponseView } from '@tenant/core';
 import type { RouteCost, RoutePolicy } from './decorators.js';
 import { TenancyException } from './exception.js';
-import { stateOf } from './state.js';
+import { stateOf, type RequestState } from './state.js';
 import { REQUIRE_POLICY_KEY, SKIP_TENANCY_KEY, TENANCY_OPTIONS, TENANCY_PIPELINE, TENANT_COST_KEY } from './tokens.js';
 
 const isView = (value: unknown): value is TenantResponseView =>
   typeof value === 'object' && value !== null && typeof (value as { getHeader?: unknown }).getHeader === 'function' && typeof (value as { statusCode?: unknown }).statusCode === 'number';
+
+/** The state of a request found among a handler's arguments: the request itself, or a context object's `req` / `request` (GraphQL). */
+function findState(args: readonly unknown[]): RequestState | undefined {
+  for (const arg of args) {
+    if (typeof arg !== 'object' || arg === null) continue;
+    const state = stateOf(arg) ?? stateOf((arg as { req?: unknown }).req) ?? stateOf((arg as { request?: unknown }).request);
+    if (state !== undefined) return state;
+  }
+  return undefined;
+}
 
 interface RouteRules {
   readonly controller: object;
@@ -23,7 +33,9 @@ interface RouteRules {
  * `@TenantCost()` (or the `policyRequest` and `cost` options), and refuses
  * with a {@link TenancyException}. On admission it adds the `RateLimit`
  * headers and settles the actual cost after the response. `@SkipTenancy()`
- * routes pass untouched. Only HTTP requests are checked.
+ * routes pass untouched. Other handlers (GraphQL resolvers, gateways,
+ * message handlers) get no policy or quota check, but one serving an HTTP
+ * request whose tenant was refused is refused too.
  */
 @Injectable()
 export class TenancyGuard implements CanActivate {
@@ -54,7 +66,7 @@ export class TenancyGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    if (context.getType() !== 'http') return this.canActivateOther(context);
     const { skip, policy, cost } = this.rulesOf(context);
     if (skip) return true;
     const http = context.switchToHttp();
@@ -87,6 +99,20 @@ export class TenancyGuard implements CanActivate {
     const response: unknown = http.getResponse();
     // fastify's reply keeps headers apart from the raw response until it sends; it reads both
     settleOnFinish(pipeline, admitted, view, state.res, this.options.actualCost, isView(response) ? response : state.res);
+    return true;
+  }
+
+  /**
+   * Other kinds of handlers (GraphQL resolvers, gateways, message handlers):
+   * policy and quota are for HTTP routes, but a request that came over HTTP
+   * through the middleware and whose tenant was refused never runs, whatever
+   * handles it. With no such request at hand (a message, a socket), there is
+   * nothing to check.
+   */
+  private canActivateOther(context: ExecutionContext): boolean {
+    if (this.rulesOf(context).skip) return true;
+    const state = findState(context.getArgs());
+    if (state !== undefined && !state.resolved.ok) throw new TenancyException(state.resolved);
     return true;
   }
 }
