@@ -73,7 +73,7 @@ export class TenancyExceptionFilter implements ExceptionFilter<TenancyException>
   constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: TenancyException, host: ArgumentsHost): void {
-    // Only HTTP requests are answered here; the module's guard only refuses those.
+    // Other kinds of handlers (GraphQL) turn exceptions into their own errors: hand it back to them.
     if (host.getType() !== 'http') throw exception;
     replyWithRejection(this.adapterHost.httpAdapter, host.switchToHttp().getResponse(), exception.rejection);
   }
