@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// Checks what every published package must carry, beside publint and attw
+// (`pnpm check:packages` runs all three; CI runs it):
+// - the MIT LICENSE of the repository root, in the package folder and in the
+//   tarball (`pnpm pack --dry-run`), with README.md, package.json and every
+//   file the `exports` map, `main`, `module`, `types` and `bin` point at;
+// - `license`, `repository` (git, the one URL, `directory` = its folder),
+//   `homepage`, `bugs`, `engines.node` (the root's), `publishConfig.access`;
+// - the same fields in templates/package, so new packages start with them.
+//
+// `node scripts/check-packages.mjs [--no-pack] [root]`; exits 1 and lists the
+// problems when a package lacks any of them.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository every package.json names (`repository.url`, `homepage`, `bugs`). */
+export const REPOSITORY = 'https://github.com/tenant-js/tenant';
+
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+
+/** Relative paths (without `./`) that a manifest's entry fields point at. */
+function entryFiles(pkg) {
+  const out = new Set();
+  const walk = (value) => {
+    if (typeof value === 'string') {
+      if (value.startsWith('./') && !value.includes('*')) out.add(value.slice(2));
+    } else if (value && typeof value === 'object') {
+      for (const v of Object.values(value)) walk(v);
+    }
+  };
+  walk(pkg.exports);
+  for (const field of ['main', 'module', 'types']) if (typeof pkg[field] === 'string') out.add(pkg[field].replace(/^\.\//, ''));
+  if (typeof pkg.bin === 'string') out.add(pkg.bin.replace(/^\.\//, ''));
+  else if (pkg.bin) for (const v of Object.values(pkg.bin)) out.add(String(v).replace(/^\.\//, ''));
+  return [...out];
+}
+
+/**
+ * Checks one package folder (or the template, whose `directory` keeps the
+ * `__NAME__` placeholder). Returns the problems found, one string each.
+ */
+export function checkManifest(root, dir, { template = false } = {}) {
+  const problems = [];
+  const where = dir;
+  const at = (msg) => problems.push(`${where}: ${msg}`);
+  const manifestPath = join(root, dir, 'package.json');
+  if (!existsSync(manifestPath)) return [`${where}: no package.json`];
+  const pkg = readJson(manifestPath);
+  const rootPkg = readJson(join(root, 'package.json'));
+  const folder = template ? 'packages/__NAME__' : dir;
+  const name = template ? '@tenant/__NAME__' : `@tenant/${dir.split('/').pop()}`;
+
+  if (pkg.private) return problems;
+  if (pkg.name !== name) at(`name is ${JSON.stringify(pkg.name)}, expected ${JSON.stringify(name)}`);
+  if (pkg.license !== 'MIT') at(`license is ${JSON.stringify(pkg.license)}, expected "MIT"`);
+
+  const license = join(root, dir, 'LICENSE');
+  if (!existsSync(license)) at('no LICENSE file (copy the root LICENSE)');
+  else if (readFileSync(license, 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8')) at('LICENSE differs from the root LICENSE');
+  if (!existsSync(join(root, dir, 'README.md'))) at('no README.md');
+  if (Array.isArray(pkg.files)) {
+    for (const f of ['LICENSE', 'README.md']) if (!pkg.files.includes(f)) at(`"files" does not list ${f}`);
+  }
+
+  const repo = pkg.repository;
+  if (!repo || typeof repo !== 'object') at('no "repository" object ({ type, url, directory })');
+  else {
+    if (repo.type !== 'git') at(`repository.type is ${JSON.stringify(repo.type)}, expected "git"`);
+    if (repo.url !== `git+${REPOSITORY}.git`) at(`repository.url is ${JSON.stringify(repo.url)}, expected "git+${REPOSITORY}.git"`);
+    if (repo.directory !== folder) at(`repository.directory is ${JSON.stringify(repo.directory)}, expected ${JSON.stringify(folder)}`);
+  }
+  const homepage = `${REPOSITORY}/tree/main/${folder}#readme`;
+  if (pkg.homepage !== homepage) at(`homepage is ${JSON.stringify(pkg.homepage)}, expected ${JSON.stringify(homepage)}`);
+  if (pkg.bugs?.url !== `${REPOSITORY}/issues`) at(`bugs.url is ${JSON.stringify(pkg.bugs?.url)}, expected "${REPOSITORY}/issues"`);
+  if (!pkg.engines?.node) at('no engines.node');
+  else if (pkg.engines.node !== rootPkg.engines?.node) at(`engines.node is ${JSON.stringify(pkg.engines.node)}, the repository says ${JSON.stringify(rootPkg.engines?.node)}`);
+  if (pkg.publishConfig?.access !== 'public') at('publishConfig.access is not "public"');
+  if (!pkg.scripts?.['check:package']) at('no "check:package" script (publint --strict && attw --pack .)');
+  return problems;
+}
+
+/** Lists the tarball of a package (`pnpm pack --dry-run --json`) and checks what must be in it. */
+export function checkTarball(root, dir) {
+  const pkg = readJson(join(root, dir, 'package.json'));
+  if (pkg.private) return [];
+  let listing;
+  try {
+    listing = JSON.parse(execFileSync('pnpm', ['pack', '--dry-run', '--json'], { cwd: join(root, dir), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (error) {
+    return [`${dir}: pnpm pack --dry-run failed: ${String(error.stderr || error.message).trim().split('\n')[0]}`];
+  }
+  const files = new Set(listing.files.map((f) => f.path));
+  const problems = [];
+  for (const f of ['LICENSE', 'README.md', 'package.json', ...entryFiles(pkg)]) {
+    if (!files.has(f)) problems.push(`${dir}: the tarball lacks ${f}${f.startsWith('dist/') ? ' (run the build first)' : ''}`);
+  }
+  return problems;
+}
+
+/** Every package folder under packages/, and the template. */
+export function packageDirs(root) {
+  const base = join(root, 'packages');
+  return readdirSync(base)
+    .filter((d) => statSync(join(base, d)).isDirectory() && existsSync(join(base, d, 'package.json')))
+    .sort()
+    .map((d) => `packages/${d}`);
+}
+
+export function checkPackages(root, { pack = true } = {}) {
+  const problems = [];
+  if (!existsSync(join(root, 'LICENSE'))) problems.push('LICENSE: missing at the repository root');
+  const rootPkg = readJson(join(root, 'package.json'));
+  if (rootPkg.license !== 'MIT') problems.push('package.json: license is not "MIT"');
+  if (rootPkg.repository?.url !== `git+${REPOSITORY}.git`) problems.push(`package.json: repository.url is not "git+${REPOSITORY}.git"`);
+  if (problems.length) return problems;
+  const dirs = packageDirs(root);
+  for (const dir of dirs) problems.push(...checkManifest(root, dir));
+  if (existsSync(join(root, 'templates', 'package', 'package.json'))) problems.push(...checkManifest(root, 'templates/package', { template: true }));
+  if (pack) for (const dir of dirs) problems.push(...checkTarball(root, dir));
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const pack = !args.includes('--no-pack');
+  const root = resolve(args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  const problems = checkPackages(root, { pack });
+  if (problems.length) {
+    console.error(`${problems.length} package problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    process.exit(1);
+  }
+  console.log(`${packageDirs(root).length} packages and the template carry LICENSE, repository, homepage, bugs and engines${pack ? '; their tarballs hold LICENSE, README.md and every entry file' : ''}.`);
+}
