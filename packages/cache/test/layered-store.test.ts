@@ -200,7 +200,7 @@ describe('with a Redis of our own that goes down', () => {
     await b.get('acme');
     const admin = await client(server.url);
     // Redis stays up; B's subscription is cut, and the change below may be published while it is away.
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await inner.update('acme', { plan: 'pro' });
     await eventually(() => b.stats().flushes >= 1);
     expect((await b.get('acme'))?.plan).toBe('pro');
