@@ -6,7 +6,11 @@
 //   file the `exports` map, `main`, `module`, `types` and `bin` point at;
 // - `license`, `repository` (git, the one URL, `directory` = its folder),
 //   `homepage`, `bugs`, `engines.node` (the root's), `publishConfig.access`;
-// - the same fields in templates/package, so new packages start with them.
+// - the same fields in templates/package, so new packages start with them;
+// - the release plan: every changeset names existing packages with a patch or
+//   minor bump (all packages are 0.x), and the version column of README.md's
+//   package table is the major.minor that `changeset version` will give each
+//   package (0.1 for every first release), so docs and versions agree.
 //
 // `node scripts/check-packages.mjs [--no-pack] [root]`; exits 1 and lists the
 // problems when a package lacks any of them.
@@ -108,6 +112,82 @@ export function packageDirs(root) {
     .map((d) => `packages/${d}`);
 }
 
+const BUMPS = ['patch', 'minor', 'major'];
+
+/** The bumps each pending changeset asks for: `[{ file, name, bump }]`. */
+export function readChangesets(root) {
+  const dir = join(root, '.changeset');
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith('.md') || file === 'README.md') continue;
+    const text = readFileSync(join(dir, file), 'utf8');
+    const front = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
+    if (!front) {
+      out.push({ file, name: undefined, bump: undefined });
+      continue;
+    }
+    for (const line of front[1].split(/\r?\n/)) {
+      if (line.trim() === '') continue;
+      const m = /^\s*(['"]?)(@?[^'":]+)\1\s*:\s*(\S+)\s*$/.exec(line);
+      out.push({ file, name: m?.[2], bump: m?.[3] });
+    }
+  }
+  return out;
+}
+
+/** `version` raised by `bump` as changesets does it (0.x included: minor 0.1.2 -> 0.2.0). */
+export function bumpVersion(version, bump) {
+  const [major, minor, patch] = version.split('-')[0].split('.').map(Number);
+  if (bump === 'major') return `${major + 1}.0.0`;
+  if (bump === 'minor') return `${major}.${minor + 1}.0`;
+  if (bump === 'patch') return `${major}.${minor}.${patch + 1}`;
+  return version;
+}
+
+/**
+ * Checks the pending changesets against the packages, and README.md's package
+ * table against the versions they will produce. A dependent that changesets
+ * bumps because of a dependency only gets a patch, which leaves major.minor as
+ * it is, so the highest bump of each package's own changesets decides.
+ */
+export function checkReleasePlan(root) {
+  const problems = [];
+  const packages = new Map();
+  for (const dir of packageDirs(root)) {
+    const pkg = readJson(join(root, dir, 'package.json'));
+    if (!pkg.private) packages.set(pkg.name, { dir, version: pkg.version, bump: undefined });
+  }
+  for (const { file, name, bump } of readChangesets(root)) {
+    const where = `.changeset/${file}`;
+    if (name === undefined) {
+      problems.push(`${where}: no front matter naming packages and bumps`);
+      continue;
+    }
+    const entry = packages.get(name);
+    if (!entry) {
+      problems.push(`${where}: ${name} is not a published package of packages/`);
+      continue;
+    }
+    if (!BUMPS.includes(bump)) problems.push(`${where}: ${name} has bump ${JSON.stringify(bump)}, expected patch or minor`);
+    else if (bump === 'major' && entry.version.startsWith('0.')) problems.push(`${where}: ${name} is 0.x: a breaking change is a minor bump, never major (docs/versioning.md)`);
+    else if (BUMPS.indexOf(bump) > BUMPS.indexOf(entry.bump ?? '')) entry.bump = bump;
+  }
+  const readme = existsSync(join(root, 'README.md')) ? readFileSync(join(root, 'README.md'), 'utf8') : '';
+  const rows = new Map();
+  for (const m of readme.matchAll(/^\|\s*\[`(@tenant\/[^`]+)`\]\([^)]*\)\s*\|.*\|\s*([^|]*?)\s*\|\s*$/gm)) rows.set(m[1], m[2]);
+  for (const [name, { version, bump }] of packages) {
+    const next = bumpVersion(version, bump);
+    const expected = next.split('.').slice(0, 2).join('.');
+    if (!rows.has(name)) problems.push(`README.md: the package table has no row for ${name} (version ${expected})`);
+    else if (rows.get(name) !== expected) {
+      problems.push(`README.md: ${name} is listed as ${JSON.stringify(rows.get(name))}, but its ${bump ? `pending changesets give ${next}` : `version is ${version}`}: write ${expected}`);
+    }
+  }
+  for (const name of rows.keys()) if (!packages.has(name)) problems.push(`README.md: the package table lists ${name}, which is not a published package of packages/`);
+  return problems;
+}
+
 export function checkPackages(root, { pack = true } = {}) {
   const problems = [];
   if (!existsSync(join(root, 'LICENSE'))) problems.push('LICENSE: missing at the repository root');
@@ -118,6 +198,7 @@ export function checkPackages(root, { pack = true } = {}) {
   const dirs = packageDirs(root);
   for (const dir of dirs) problems.push(...checkManifest(root, dir));
   if (existsSync(join(root, 'templates', 'package', 'package.json'))) problems.push(...checkManifest(root, 'templates/package', { template: true }));
+  problems.push(...checkReleasePlan(root));
   if (pack) for (const dir of dirs) problems.push(...checkTarball(root, dir));
   return problems;
 }
@@ -131,5 +212,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`${problems.length} package problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     process.exit(1);
   }
-  console.log(`${packageDirs(root).length} packages and the template carry LICENSE, repository, homepage, bugs and engines${pack ? '; their tarballs hold LICENSE, README.md and every entry file' : ''}.`);
+  console.log(`${packageDirs(root).length} packages and the template carry LICENSE, repository, homepage, bugs and engines; README.md's versions match the pending changesets${pack ? '; their tarballs hold LICENSE, README.md and every entry file' : ''}.`);
 }

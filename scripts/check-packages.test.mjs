@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } f
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkManifest, checkPackages, checkTarball, REPOSITORY } from './check-packages.mjs';
+import { bumpVersion, checkManifest, checkPackages, checkReleasePlan, checkTarball, REPOSITORY } from './check-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -88,6 +88,82 @@ test('the tarball of a package holds LICENSE, README.md and its entry files, and
     assert.ok(checkManifest(dir, 'packages/interfaces').some((p) => /files.*README/.test(p)));
     rmSync(join(dir, 'packages', 'interfaces', 'LICENSE'));
     assert.ok(checkTarball(dir, 'packages/interfaces').some((p) => p.includes('lacks LICENSE')));
+  } finally {
+    cleanup();
+  }
+});
+
+/** A throwaway repository with README.md, .changeset/ and packages/core and packages/interfaces manifests. */
+function planFixture({ core = '0.0.0', interfaces = '0.0.0', changesets = {}, rows = { '@tenant/interfaces': '0.1', '@tenant/core': '0.1' } } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tenant-release-plan-'));
+  for (const [name, version] of [['core', core], ['interfaces', interfaces]]) {
+    mkdirSync(join(dir, 'packages', name), { recursive: true });
+    writeFileSync(join(dir, 'packages', name, 'package.json'), JSON.stringify({ name: `@tenant/${name}`, version }));
+  }
+  mkdirSync(join(dir, '.changeset'));
+  writeFileSync(join(dir, '.changeset', 'README.md'), '# Changesets\n');
+  for (const [file, text] of Object.entries(changesets)) writeFileSync(join(dir, '.changeset', file), text);
+  const table = Object.entries(rows).map(([name, v]) => `| [\`${name}\`](packages/${name.slice(8)}) | what it does | ${v} |`);
+  writeFileSync(join(dir, 'README.md'), ['# x', '', '| package | what it does | version |', '|---|---|---|', ...table, ''].join('\n'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const firstRelease = `---\n"@tenant/interfaces": minor\n'@tenant/core': minor\n---\n\nFirst release.\n`;
+
+test('bumpVersion follows changesets on 0.x versions', () => {
+  assert.equal(bumpVersion('0.0.0', 'minor'), '0.1.0');
+  assert.equal(bumpVersion('0.1.0', 'minor'), '0.2.0');
+  assert.equal(bumpVersion('0.1.3', 'patch'), '0.1.4');
+  assert.equal(bumpVersion('0.1.3', undefined), '0.1.3');
+});
+
+test('first releases from 0.0.0 with minor changesets match a README that says 0.1', () => {
+  const { dir, cleanup } = planFixture({ changesets: { 'a.md': firstRelease, 'b.md': `---\n'@tenant/core': patch\n---\n\nFix.\n` } });
+  try {
+    assert.deepEqual(checkReleasePlan(dir), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a package already at 0.1.0 with a minor changeset would be released as 0.2.0, and a README that says 0.1 fails', () => {
+  const { dir, cleanup } = planFixture({ core: '0.1.0', changesets: { 'a.md': firstRelease } });
+  try {
+    const problems = checkReleasePlan(dir);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0], /@tenant\/core is listed as "0\.1", but its pending changesets give 0\.2\.0/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a major bump, an unknown bump, an unknown package and a changeset without front matter fail', () => {
+  const { dir, cleanup } = planFixture({
+    changesets: {
+      'a.md': firstRelease,
+      'b.md': `---\n'@tenant/core': major\n---\n\nBreak.\n`,
+      'c.md': `---\n'@tenant/core': huge\n---\n\nBreak.\n`,
+      'd.md': `---\n'@tenant/nope': patch\n---\n\nWho?\n`,
+      'e.md': 'No front matter.\n',
+    },
+  });
+  try {
+    const problems = checkReleasePlan(dir).join('\n');
+    assert.match(problems, /b\.md: @tenant\/core is 0\.x: a breaking change is a minor bump, never major/);
+    assert.match(problems, /c\.md: @tenant\/core has bump "huge"/);
+    assert.match(problems, /d\.md: @tenant\/nope is not a published package/);
+    assert.match(problems, /e\.md: no front matter/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a package missing from the README table, or a row for no package, fails', () => {
+  const { dir, cleanup } = planFixture({ changesets: { 'a.md': firstRelease }, rows: { '@tenant/core': '0.1', '@tenant/gone': '0.1' } });
+  try {
+    const problems = checkReleasePlan(dir).join('\n');
+    assert.match(problems, /no row for @tenant\/interfaces \(version 0\.1\)/);
+    assert.match(problems, /lists @tenant\/gone, which is not a published package/);
   } finally {
     cleanup();
   }
