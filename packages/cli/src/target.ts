@@ -90,8 +90,10 @@ function checkUrl(raw: string, source: string, what: string): URL {
     } catch {
       throw usageError(`${source} is not a valid ${what} URL (bad percent-encoding in the ${part}: write % as %25): ${shown}`);
     }
-    // eslint-disable-next-line no-control-regex
-    if (part === 'host' && /[\s\u0000-\u001f\u007f%]/.test(decoded)) throw usageError(`${source} is not a valid ${what} URL (the host holds a space, a control character or a %): ${shown}`);
+    // A host is an [IPv6] address (the URL parser checked it) or a name: letters, digits, '.', '-', '_' and '~'.
+    if (part === 'host' && !value.startsWith('[') && !/^[\p{L}\p{N}._~-]*$/u.test(decoded)) {
+      throw usageError(`${source} is not a valid ${what} URL (the host ${JSON.stringify(decoded)} is not a host name): ${shown}`);
+    }
   }
   return url;
 }
