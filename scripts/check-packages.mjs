@@ -12,10 +12,13 @@
 //   package table is the major.minor that `changeset version` will give each
 //   package (0.1 for every first release), so docs and versions agree.
 //
-// `node scripts/check-packages.mjs [--no-pack] [root]`; exits 1 and lists the
-// problems when a package lacks any of them.
+// `node scripts/check-packages.mjs [--no-pack] [--fix] [root]`; exits 1 and
+// lists the problems when a package lacks any of them. `--fix` first writes
+// what can be derived (the LICENSE copy, `files`, `repository`, `homepage`,
+// `bugs`, `engines`, `publishConfig`) into every package and the template; the
+// README row and the changesets stay yours to write.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,6 +86,38 @@ export function checkManifest(root, dir, { template = false } = {}) {
   if (pkg.publishConfig?.access !== 'public') at('publishConfig.access is not "public"');
   if (!pkg.scripts?.['check:package']) at('no "check:package" script (publint --strict && attw --pack .)');
   return problems;
+}
+
+/**
+ * Writes the derivable metadata into one package folder (or the template):
+ * the root LICENSE, `LICENSE` and `README.md` in `files`, `repository`,
+ * `homepage` and `bugs` right after `license`, the root's `engines.node`, and
+ * public `publishConfig.access`. Other fields keep their order and values.
+ */
+export function fixManifest(root, dir, { template = false } = {}) {
+  const manifestPath = join(root, dir, 'package.json');
+  const pkg = readJson(manifestPath);
+  if (pkg.private) return;
+  const rootPkg = readJson(join(root, 'package.json'));
+  const folder = template ? 'packages/__NAME__' : dir;
+  const links = {
+    homepage: `${REPOSITORY}/tree/main/${folder}#readme`,
+    repository: { type: 'git', url: `git+${REPOSITORY}.git`, directory: folder },
+    bugs: { url: `${REPOSITORY}/issues` },
+  };
+  const out = {};
+  for (const [key, value] of Object.entries(pkg)) {
+    if (key in links) continue;
+    out[key] = value;
+    if (key === 'license') Object.assign(out, links);
+  }
+  if (!('license' in out)) Object.assign(out, { license: 'MIT' }, links);
+  out.license = 'MIT';
+  out.engines = { ...out.engines, node: rootPkg.engines.node };
+  out.publishConfig = { ...out.publishConfig, access: 'public' };
+  if (Array.isArray(out.files)) for (const f of ['README.md', 'LICENSE']) if (!out.files.includes(f)) out.files.push(f);
+  writeFileSync(manifestPath, `${JSON.stringify(out, null, 2)}\n`);
+  copyFileSync(join(root, 'LICENSE'), join(root, dir, 'LICENSE'));
 }
 
 /** Lists the tarball of a package (`pnpm pack --dry-run --json`) and checks what must be in it. */
@@ -207,6 +242,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const pack = !args.includes('--no-pack');
   const root = resolve(args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+  if (args.includes('--fix')) {
+    for (const dir of packageDirs(root)) fixManifest(root, dir);
+    if (existsSync(join(root, 'templates', 'package', 'package.json'))) fixManifest(root, 'templates/package', { template: true });
+  }
   const problems = checkPackages(root, { pack });
   if (problems.length) {
     console.error(`${problems.length} package problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);

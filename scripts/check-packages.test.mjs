@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } f
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bumpVersion, checkManifest, checkPackages, checkReleasePlan, checkTarball, REPOSITORY } from './check-packages.mjs';
+import { bumpVersion, checkManifest, checkPackages, checkReleasePlan, checkTarball, fixManifest, REPOSITORY } from './check-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -164,6 +164,32 @@ test('a package missing from the README table, or a row for no package, fails', 
     const problems = checkReleasePlan(dir).join('\n');
     assert.match(problems, /no row for @tenant\/interfaces \(version 0\.1\)/);
     assert.match(problems, /lists @tenant\/gone, which is not a published package/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('--fix gives a package made before the convention everything the check asks for, and keeps its other fields', () => {
+  const { dir, edit, cleanup } = fixture();
+  try {
+    edit((pkg) => {
+      delete pkg.repository;
+      delete pkg.homepage;
+      delete pkg.bugs;
+      delete pkg.publishConfig;
+      pkg.engines = { node: '>=20' };
+      pkg.files = ['dist'];
+    });
+    rmSync(join(dir, 'packages', 'interfaces', 'LICENSE'));
+    assert.ok(checkManifest(dir, 'packages/interfaces').length >= 6);
+    const before = JSON.parse(readFileSync(join(dir, 'packages', 'interfaces', 'package.json'), 'utf8'));
+    fixManifest(dir, 'packages/interfaces');
+    assert.deepEqual(checkManifest(dir, 'packages/interfaces'), []);
+    const after = JSON.parse(readFileSync(join(dir, 'packages', 'interfaces', 'package.json'), 'utf8'));
+    assert.deepEqual(after.exports, before.exports);
+    assert.equal(after.version, before.version);
+    assert.deepEqual(after.files, ['dist', 'README.md', 'LICENSE']);
+    assert.deepEqual(Object.keys(after).slice(0, 7), ['name', 'version', 'description', 'license', 'homepage', 'repository', 'bugs']);
   } finally {
     cleanup();
   }
