@@ -126,6 +126,13 @@ function cases(): Case[] {
     { label: '--out empty', argv: ['export', '--url', db, '--out', ''], names: '--out' },
     { label: '--out a directory', argv: ['export', '--url', db, '--out', 'a-folder'], names: '--out' },
     { label: '--out in a missing folder', argv: ['export', '--url', db, '--out', 'no/such/folder/t.json'], names: '--out' },
+    { label: '--migrations that does not exist', argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db', '--migrations', 'no/such/migrations'], names: '--migrations' },
+    { label: 'TENANT_MIGRATIONS that does not exist', argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db'], env: { TENANT_MIGRATIONS: 'no/such/migrations' }, names: 'TENANT_MIGRATIONS' },
+    ...['bad prefix', '1st_', 'x'.repeat(41), 'a-b', 'ü_'].map((prefix) => ({
+      label: `--schema-prefix ${JSON.stringify(prefix)}`,
+      argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db', '--migrations', 'a-folder', '--schema-prefix', prefix],
+      names: '--schema-prefix',
+    })),
     { label: 'import of an empty path', argv: ['import', '', '--url', db], names: 'file to import' },
     { label: 'import of a directory', argv: ['import', 'a-folder', '--url', db], names: 'a-folder' },
     { label: 'import of a missing file', argv: ['import', 'missing.json', '--url', db], names: 'missing.json' },
