@@ -33,6 +33,18 @@ export interface CachedTenantStoreOptions {
    * slow to fail) is not queried by every request. @default 1_000
    */
   readonly errorBackoffMs?: number;
+  /**
+   * How long a lookup waits for the store, in milliseconds, before it is
+   * treated as a store failure: a known tenant is then served stale (see
+   * `staleIfErrorMs`), a tenant never seen rejects with `store_unavailable`
+   * (HTTP 503). A hung database (frozen, or behind a dead connection) thus
+   * costs a request at most this long. The query itself is not cancelled:
+   * when it answers later, its result is cached (unless an invalidation came
+   * meanwhile); set the driver's own timeouts too (see the README) so that
+   * it ends and frees its connection. `0` waits as long as the store does.
+   * @default 1_000
+   */
+  readonly timeoutMs?: number;
   /** Subscribe to the inner store's change feed and invalidate on its events. @default true */
   readonly subscribe?: boolean;
   /** Receives store failures that were served stale, and listener failures. @default undefined */
@@ -70,9 +82,10 @@ function duration(value: unknown, name: string, fallback: number): number {
  * (lru-cache): bounded size, TTL, negative caching of unknown ids and
  * domains, one store query for N concurrent misses of one tenant,
  * invalidation on every write made through it and on every event of the
- * inner store's change feed, and stale-if-error: while the store fails, an
- * expired entry is still served (and the failure reported); a tenant never
- * seen rejects with a `store_unavailable` TenantError (HTTP 503).
+ * inner store's change feed, and stale-if-error: while the store fails (or
+ * gives no answer within `timeoutMs`), an expired entry is still served (and
+ * the failure reported); a tenant never seen rejects with a
+ * `store_unavailable` TenantError (HTTP 503).
  *
  * A hit costs one map lookup and returns an already settled promise; `peek()`
  * answers synchronously. For several processes, see {@link createLayeredTenantStore}.
@@ -97,6 +110,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   const negativeTtlMs = duration(options.negativeTtlMs, 'negativeTtlMs', 5_000);
   const staleIfErrorMs = duration(options.staleIfErrorMs, 'staleIfErrorMs', 86_400_000);
   const errorBackoffMs = duration(options.errorBackoffMs, 'errorBackoffMs', 1_000);
+  const timeoutMs = duration(options.timeoutMs, 'timeoutMs', 1_000);
   const clock = options.clock ?? systemClock;
   const onError = options.onError;
 
@@ -145,13 +159,44 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     return e.value;
   };
 
+  // The store's answer, or a rejection once timeoutMs has passed. The query
+  // goes on: its late answer still reaches `settle` (to be cached), and its
+  // late failure is dropped, never left unhandled.
+  const limited = <T>(load: () => Promise<T>, settle: (value: T) => void): Promise<T> => {
+    const pending = call(load).then((value) => {
+      settle(value);
+      return value;
+    });
+    if (timeoutMs === 0) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`[@tenant/cache] The tenant store gave no answer within ${timeoutMs} ms`)), timeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  };
+
   const loadId = (id: string): Promise<TenantConfig | undefined> =>
     idFlights.run(id, async () => {
       const started = epoch;
       loads += 1;
       let tenant: TenantConfig | undefined;
       try {
-        tenant = await call(() => store.get(id));
+        tenant = await limited(
+          () => store.get(id),
+          (loaded) => {
+            if (started !== epoch) return;
+            if (loaded !== undefined) remember(loaded, clock.now());
+            else if (negativeTtlMs > 0) byId.set(id, entry(undefined, clock.now()));
+          },
+        );
       } catch (error) {
         if (isAnswer(error)) throw error;
         const stale = byId.get(id);
@@ -164,10 +209,6 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         }
         throw err;
       }
-      if (started === epoch) {
-        if (tenant !== undefined) remember(tenant, clock.now());
-        else if (negativeTtlMs > 0) byId.set(id, entry(undefined, clock.now()));
-      }
       return tenant;
     });
 
@@ -177,7 +218,17 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
       loads += 1;
       let tenant: TenantConfig | undefined;
       try {
-        tenant = await call(() => store.getByDomain(host));
+        tenant = await limited(
+          () => store.getByDomain(host),
+          (loaded) => {
+            if (started !== epoch) return;
+            const now = clock.now();
+            if (loaded !== undefined) remember(loaded, now);
+            if (loaded === undefined || !loaded.domains.includes(host)) {
+              if (negativeTtlMs > 0) byDomain.set(host, entry<string | undefined>(undefined, now));
+            }
+          },
+        );
       } catch (error) {
         if (isAnswer(error)) throw error;
         const err = failure(error, undefined);
@@ -193,13 +244,6 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
           }
         }
         throw err;
-      }
-      if (started === epoch) {
-        const now = clock.now();
-        if (tenant !== undefined) remember(tenant, now);
-        if (tenant === undefined || !tenant.domains.includes(host)) {
-          if (negativeTtlMs > 0) byDomain.set(host, entry<string | undefined>(undefined, now));
-        }
       }
       return tenant;
     });
@@ -295,8 +339,11 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     restore: (id, writeOptions) => write(id, () => store.restore(id, writeOptions)),
     subscribe: (listener) => store.subscribe(listener),
     peek(id) {
-      const e = byId.peek(id);
-      return e !== undefined && e.freshUntil > clock.now() ? e.value : undefined;
+      const e = byId.get(id);
+      if (e === undefined || e.value === undefined || e.freshUntil <= clock.now()) return undefined;
+      // A hit on the hot path (the pipeline asks peek first): counted, and kept recent in the LRU.
+      hits += 1;
+      return e.value;
     },
     invalidate(id, domains = []) {
       invalidate(id, domains.map((domain) => normalizeHost(domain) ?? domain));
