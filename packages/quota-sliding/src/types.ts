@@ -22,6 +22,13 @@ export interface MemorySlidingQuotaOptions {
    * @default 60_000
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * The most tenants one call visits while sweeping. A sweep is spread over
+   * calls, this many tenants each, so no single request pays for a pass over
+   * every tenant; a pass ends after about `tenants / sweepBatch` calls.
+   * @default 100
+   */
+  readonly sweepBatch?: number;
 }
 
 /** A sliding-window {@link QuotaManager} kept in this process's memory. */
