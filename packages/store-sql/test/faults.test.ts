@@ -52,7 +52,10 @@ async function setUp(poolErrors: Error[], timeouts: { query?: number } = {}) {
   const storeErrors: unknown[] = [];
   const store = createCachedTenantStore(sqlStore, { ttlMs: 50, timeoutMs: 300, errorBackoffMs: 50, onError: (e) => void storeErrors.push(e.error) });
   const tenancy = createTenancy({ store, resolve: fromHeader('x-tenant-id') });
-  return { pool, db, sqlStore, store, tenancy, storeErrors };
+  // The SQL store alone, with a time limit of its own (no cache in front).
+  const bare = createSqlTenantStore({ db, timeoutMs: 200 });
+  const bareTenancy = createTenancy({ store: bare, resolve: fromHeader('x-tenant-id') });
+  return { pool, db, sqlStore, store, tenancy, storeErrors, bare, bareTenancy };
 }
 
 /** Sends requests for `ids` every few ms until `stop()`; resolves with every outcome, per id. */
@@ -122,7 +125,7 @@ describe('PostgreSQL restarted under load', () => {
 describe('PostgreSQL frozen (SIGSTOP) under load', () => {
   it('requests never hang: stale for known tenants, a quick 503 for unknown ones, and recovery once thawed', async () => {
     const poolErrors: Error[] = [];
-    const { sqlStore, store, tenancy } = await setUp(poolErrors, { query: 2_000 });
+    const { db, sqlStore, store, tenancy, bare, bareTenancy } = await setUp(poolErrors, { query: 2_000 });
     await sqlStore.create({ id: 'warm' });
     await sqlStore.create({ id: 'cold' });
     expect(outcome(await tenancy.handle(request('warm')))).toBe('ok');
@@ -135,6 +138,10 @@ describe('PostgreSQL frozen (SIGSTOP) under load', () => {
       await sleep(1_000);
       const cold = await Promise.all(Array.from({ length: 5 }, () => tenancy.handle(request('cold'))));
       expect(cold.map(outcome)).toEqual(Array.from({ length: 5 }, () => '503 store_unavailable'));
+      // The SQL store's own timeoutMs: reads give up with store_unavailable, the pipeline answers 503.
+      await expect(bare.get('warm')).rejects.toMatchObject({ code: 'store_unavailable', status: 503 });
+      await expect(bare.list()).rejects.toMatchObject({ code: 'store_unavailable' });
+      expect(outcome(await bareTenancy.handle(request('warm')))).toBe('503 store_unavailable');
     } finally {
       server.thaw();
     }
@@ -147,6 +154,8 @@ describe('PostgreSQL frozen (SIGSTOP) under load', () => {
     expect(store.stats().errors).toBeGreaterThan(0);
     await sqlStore.update('warm', { plan: 'pro' });
     expect((await sqlStore.get('warm'))?.plan).toBe('pro');
+    expect((await bare.get('warm'))?.plan).toBe('pro');
+    expect(() => createSqlTenantStore({ db, timeoutMs: -1 })).toThrow(RangeError);
     expect(unhandled).toEqual([]);
   }, 90_000);
 });
