@@ -94,9 +94,10 @@ export function keySlot(key: string): number {
  * a single Redis (one node).
  */
 export function nodeOfKey(client: object, key: string): string {
-  const slots = (client as { slots?: unknown }).slots;
+  const { slots, options } = client as { slots?: unknown; options?: { keyPrefix?: unknown } };
   if (!Array.isArray(slots)) return '';
-  const slot = keySlot(key);
+  // The client puts its keyPrefix before every key: Redis hashes the whole key.
+  const slot = keySlot(typeof options?.keyPrefix === 'string' ? options.keyPrefix + key : key);
   const owner = (slots[slot] as unknown[] | undefined)?.[0];
   return typeof owner === 'string' ? owner : `slot:${slot}`;
 }

@@ -138,3 +138,28 @@ it('one dead master: only its tenants get the failure policy, without flapping, 
   }
   expect(unhandled).toEqual([]);
 }, 60_000);
+
+it('finds the node of a key as the client sends it, keyPrefix included', async () => {
+  const prefixed = new Cluster(
+    cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+    { keyPrefix: '{one-slot}:', enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1 } },
+  );
+  prefixed.on('error', () => undefined);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      prefixed.once('ready', () => resolve());
+      prefixed.once('error', reject);
+    });
+    const quota = createRedisSlidingQuota({ client: prefixed, prefix: 'kp:', timeoutMs: 2_000 });
+    const limits = { requests: { limit: 5, windowMs: 3_600_000 } };
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => quota.consume(`tenant-${i}`, { requests: 1 }, limits)));
+    expect(results.every((r) => r.allowed && r.degraded === undefined)).toBe(true);
+    // Every key hashes on the prefix's tag: one slot, one node, the one that really holds the keys.
+    const owner = prefixed.slots[keySlot('{one-slot}:')]![0]!;
+    expect([...quota.nodes.keys()]).toEqual([owner]);
+    const holders = await Promise.all(client.nodes('master').map(async (node) => [`${node.options.host}:${node.options.port}`, (await node.keys('{one-slot}:kp:*')).length] as const));
+    expect(holders.filter(([, size]) => size > 0).map(([node]) => node)).toEqual([owner]);
+  } finally {
+    prefixed.disconnect();
+  }
+});

@@ -40,9 +40,10 @@ function command(client: RedisQuotaClient, name: string): Command {
  * a single Redis (one node: one health state).
  */
 function nodeOf(client: RedisQuotaClient, key: string): string {
-  const slots = (client as { slots?: unknown }).slots;
+  const { slots, options } = client as { slots?: unknown; options?: { keyPrefix?: unknown } };
   if (!Array.isArray(slots)) return '';
-  const slot = keySlot(key);
+  // The client puts its keyPrefix before every key: Redis hashes the whole key.
+  const slot = keySlot(typeof options?.keyPrefix === 'string' ? options.keyPrefix + key : key);
   const owner = (slots[slot] as unknown[] | undefined)?.[0];
   return typeof owner === 'string' ? owner : `slot:${slot}`;
 }
