@@ -111,6 +111,8 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   const staleIfErrorMs = duration(options.staleIfErrorMs, 'staleIfErrorMs', 86_400_000);
   const errorBackoffMs = duration(options.errorBackoffMs, 'errorBackoffMs', 1_000);
   const timeoutMs = duration(options.timeoutMs, 'timeoutMs', 1_000);
+  // Node fires a timer longer than this at once.
+  if (timeoutMs > 2_147_483_647) throw new RangeError('[@tenant/cache] timeoutMs must be at most 2147483647 (about 24 days)');
   const clock = options.clock ?? systemClock;
   const onError = options.onError;
 

@@ -270,7 +270,7 @@ describe('createCachedTenantStore', () => {
       expect((await tenancy.handle(request('acme'))).ok).toBe(true);
       const rejected = await tenancy.handle(request('beta'));
       expect(rejected).toMatchObject({ ok: false, status: 503, code: 'store_unavailable' });
-      expect(() => createCachedTenantStore(store, { timeoutMs: -1 })).toThrow(RangeError);
+      for (const timeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) expect(() => createCachedTenantStore(store, { timeoutMs })).toThrow(RangeError);
     });
 
     it('passes on TenantErrors that are the store answering', async () => {

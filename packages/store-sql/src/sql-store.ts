@@ -138,8 +138,9 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   const listeners = new Set<TenantChangeListener>();
   const lockRows = dialect !== 'sqlite';
   const timeoutMs = options.timeoutMs ?? 0;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-    throw new RangeError('[@tenant/store-sql] timeoutMs must be a number of milliseconds, 0 or more');
+  // Node fires a timer longer than 2^31 - 1 ms at once.
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= 2_147_483_647)) {
+    throw new RangeError('[@tenant/store-sql] timeoutMs must be a number of milliseconds, from 0 to 2147483647');
   }
 
   // A read, or a store_unavailable rejection once timeoutMs has passed. A late

@@ -155,7 +155,7 @@ describe('PostgreSQL frozen (SIGSTOP) under load', () => {
     await sqlStore.update('warm', { plan: 'pro' });
     expect((await sqlStore.get('warm'))?.plan).toBe('pro');
     expect((await bare.get('warm'))?.plan).toBe('pro');
-    expect(() => createSqlTenantStore({ db, timeoutMs: -1 })).toThrow(RangeError);
+    for (const timeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) expect(() => createSqlTenantStore({ db, timeoutMs })).toThrow(RangeError);
     expect(unhandled).toEqual([]);
   }, 90_000);
 });

@@ -24,7 +24,8 @@ const OPEN: QuotaResult = Object.freeze({ allowed: true, degraded: 'fail_open', 
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new RangeError(`[@tenant/quota-sliding] ${name} must be a positive number of milliseconds`);
+  // Node fires a timer longer than 2^31 - 1 ms at once.
+  if (typeof value !== 'number' || !(value > 0) || !(value <= 2_147_483_647)) throw new RangeError(`[@tenant/quota-sliding] ${name} must be a positive number of milliseconds, at most 2147483647`);
   return value;
 }
 
