@@ -57,6 +57,8 @@ interface Entry<V> {
   readonly value: V;
   readonly freshUntil: number;
   readonly staleUntil: number;
+  /** Served stale because the store failed: past `freshUntil`, lookups still get it while the store is asked again in the background. */
+  readonly erred?: true;
   // Built once, on the first hit: hits then hand out the same settled promise.
   promise?: Promise<V>;
 }
@@ -65,6 +67,7 @@ type IdEntry = Entry<TenantConfig | undefined>;
 type DomainEntry = Entry<string | undefined>;
 
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
+const ignore = () => undefined;
 
 // TenantErrors that are a store's answer (a bad id), not its failure.
 const isAnswer = (error: unknown) => TenantError.is(error) && !TenantError.is(error, 'store_unavailable', 'internal_error');
@@ -157,7 +160,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   // After a failed load, a stale entry is served and kept fresh for
   // errorBackoffMs (never past its stale limit) before the store is asked again.
   const backOff = <V>(cache: LRUCache<string, Entry<V>>, key: string, e: Entry<V>, now: number): V => {
-    cache.set(key, { value: e.value, freshUntil: Math.min(now + errorBackoffMs, e.staleUntil), staleUntil: e.staleUntil });
+    cache.set(key, { value: e.value, freshUntil: Math.min(now + errorBackoffMs, e.staleUntil), staleUntil: e.staleUntil, erred: true });
     return e.value;
   };
 
@@ -185,7 +188,8 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     });
   };
 
-  const loadId = (id: string): Promise<TenantConfig | undefined> =>
+  // `background`: a retry after a failure, whose callers were already served the stale copy.
+  const loadId = (id: string, background = false): Promise<TenantConfig | undefined> =>
     idFlights.run(id, async () => {
       const started = epoch;
       loads += 1;
@@ -206,7 +210,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         const now = clock.now();
         // An entry still here was not invalidated: the stale copy is the latest known.
         if (stale !== undefined && stale.staleUntil > now) {
-          staleHits += 1;
+          if (!background) staleHits += 1;
           return backOff(byId, id, stale, now);
         }
         throw err;
@@ -214,7 +218,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
       return tenant;
     });
 
-  const loadDomain = (host: string): Promise<TenantConfig | undefined> =>
+  const loadDomain = (host: string, background = false): Promise<TenantConfig | undefined> =>
     domainFlights.run(host, async () => {
       const started = epoch;
       loads += 1;
@@ -240,7 +244,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
           const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
           const served = pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host));
           if (served) {
-            staleHits += 1;
+            if (!background) staleHits += 1;
             backOff(byDomain, host, pointer, now);
             return target === undefined ? undefined : backOff(byId, pointer.value as string, target, now);
           }
@@ -306,9 +310,18 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     get(id) {
       if (typeof id !== 'string') return RESOLVED_UNDEFINED;
       const e = byId.get(id);
-      if (e !== undefined && e.freshUntil > clock.now()) {
+      const now = clock.now();
+      if (e !== undefined && e.freshUntil > now) {
         if (e.value === undefined) negativeHits += 1;
         else hits += 1;
+        return settled(e);
+      }
+      // The store failed last time: serve the stale copy at once and ask the
+      // store again in the background (one query per tenant), so a hung store
+      // costs a request its wait once, not once per errorBackoffMs.
+      if (e?.erred === true && e.staleUntil > now) {
+        staleHits += 1;
+        loadId(id, true).catch(ignore);
         return settled(e);
       }
       misses += 1;
@@ -329,6 +342,15 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         if (e?.value !== undefined && e.freshUntil > now && e.value.domains.includes(host)) {
           hits += 1;
           return settled(e);
+        }
+      }
+      // As in get(): after a failure, the stale answer at once, the store asked in the background.
+      if (pointer?.erred === true && pointer.staleUntil > now) {
+        const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
+        if (pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host))) {
+          staleHits += 1;
+          loadDomain(host, true).catch(ignore);
+          return target === undefined ? RESOLVED_UNDEFINED : settled(target);
         }
       }
       misses += 1;

@@ -191,13 +191,56 @@ describe('createCachedTenantStore', () => {
       expect((await cached.get('acme'))?.id).toBe('acme');
       expect(state.gets).toBe(2);
       clock.advance(2);
+      // Past the backoff: the stale copy at once, and the store asked again in the background.
       expect((await cached.get('acme'))?.id).toBe('acme');
+      await new Promise((r) => setImmediate(r));
       expect(state.gets).toBe(3);
       state.down = false;
       clock.advance(201);
+      expect(cached.peek('acme')).toBeUndefined();
       await cached.get('acme');
+      await new Promise((r) => setImmediate(r));
       expect(state.gets).toBe(4);
-      expect(cached.stats().staleHits).toBe(2); // the lookups in between were answered as fresh
+      expect(cached.peek('acme')?.id).toBe('acme'); // fresh again: the background load succeeded
+      expect(cached.stats().staleHits).toBe(3); // the lookups within the backoff were answered as fresh
+    });
+
+    it('after a failure, serves the stale copy at once while one background query per tenant asks the store again', async () => {
+      const clock = manualClock();
+      const { store } = observedStore({ tenants: [{ id: 'acme', domains: ['acme.example.com'] }] });
+      let hang = false;
+      const pending: (() => void)[] = [];
+      const state = { gets: 0, domainGets: 0 };
+      const hanging: TenantStore = {
+        ...store,
+        get: (id) => {
+          state.gets += 1;
+          return hang ? new Promise((resolve) => pending.push(() => void store.get(id).then(resolve))) : store.get(id);
+        },
+        getByDomain: (host) => {
+          state.domainGets += 1;
+          return hang ? new Promise((resolve) => pending.push(() => void store.getByDomain(host).then(resolve))) : store.getByDomain(host);
+        },
+      };
+      const cached = createCachedTenantStore(hanging, { ttlMs: 1000, errorBackoffMs: 100, timeoutMs: 20, subscribe: false, clock });
+      await cached.get('acme');
+      await cached.getByDomain('acme.example.com');
+      hang = true;
+      clock.advance(2000);
+      // The first lookups wait for the time limit, then get the stale copy.
+      expect((await cached.get('acme'))?.id).toBe('acme');
+      expect((await cached.getByDomain('acme.example.com'))?.id).toBe('acme');
+      const asked = state.gets + state.domainGets;
+      clock.advance(500);
+      // Later ones: the stale copy at once (no wait), and one background query for all of them.
+      const many = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? cached.get('acme') : cached.getByDomain('acme.example.com'))));
+      expect(many.every((t) => t?.id === 'acme')).toBe(true);
+      expect(state.gets + state.domainGets).toBe(asked + 2);
+      // The database answers: its late answers refresh the cache.
+      hang = false;
+      for (const release of pending.splice(0)) release();
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cached.peek('acme')?.id).toBe('acme');
     });
 
     it('stops serving stale copies after staleIfErrorMs', async () => {
