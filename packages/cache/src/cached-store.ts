@@ -30,7 +30,9 @@ export interface CachedTenantStoreOptions {
   /**
    * After a failed load served stale, how long that stale entry is served
    * without asking the store again, so a store that is down (and perhaps
-   * slow to fail) is not queried by every request. @default 1_000
+   * slow to fail) is not queried by every request. After that, lookups still
+   * get the stale entry at once while one query asks the store again in the
+   * background (until it answers, or `staleIfErrorMs` runs out). @default 1_000
    */
   readonly errorBackoffMs?: number;
   /**
