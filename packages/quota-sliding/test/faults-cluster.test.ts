@@ -163,3 +163,31 @@ it('finds the node of a key as the client sends it, keyPrefix included', async (
     prefixed.disconnect();
   }
 });
+
+it('forgets a node that serves no slot any more (a failover), so the manager does not stay down', async () => {
+  // The client as the manager sees it, with a slot map this test can move (as
+  // ioredis does after a failover: the replica's address replaces the master's).
+  const slots = client.slots.map((nodes) => [...nodes]);
+  const moved = new Proxy(client, { get: (target, prop) => (prop === 'slots' ? slots : Reflect.get(target, prop, target)) });
+  const states: [BackendState, string][] = [];
+  const quota = createRedisSlidingQuota({ client: moved, prefix: 'fo:', timeoutMs: 200, retryIntervalMs: 100, onStateChange: (state, _e, node) => void states.push([state, node]) });
+  const limits = { requests: { limit: 100, windowMs: 3_600_000 } };
+  const frozen = cluster.nodes[2]!;
+  const frozenKey = `127.0.0.1:${frozen.port}`;
+  const tenants = Array.from({ length: 30 }, (_, i) => `tenant-${i}`).filter((t) => slots[keySlot(tenantStem('fo:', t))]![0] === frozenKey);
+  expect(tenants.length).toBeGreaterThan(0);
+  frozen.pause();
+  try {
+    const results = await Promise.all(tenants.map((t) => quota.consume(t, { requests: 1 }, limits)));
+    expect(results.every((r) => r.reason === 'backend_unavailable')).toBe(true);
+    expect(quota.state).toBe('down');
+  } finally {
+    frozen.resume();
+  }
+  // Its slots now belong to another node: the old one is forgotten, the manager is up again.
+  const heir = `127.0.0.1:${cluster.nodes[0]!.port}`;
+  for (const nodes of slots) if (nodes?.[0] === frozenKey) nodes[0] = heir;
+  expect(quota.state).toBe('up');
+  expect(quota.nodes.has(frozenKey)).toBe(false);
+  expect(states).toEqual([['down', frozenKey]]);
+});

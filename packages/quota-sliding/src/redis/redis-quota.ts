@@ -97,6 +97,19 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     return guard;
   };
 
+  // A node that serves no slot any more (a failover promoted its replica, the
+  // Cluster was resharded) is forgotten, so it cannot keep the manager `down`.
+  const forgetGoneNodes = () => {
+    const { slots } = client as { slots?: unknown };
+    if (!Array.isArray(slots)) return;
+    const owners = new Set<unknown>();
+    for (const nodes of slots as (unknown[] | undefined)[]) owners.add(nodes?.[0]);
+    for (const node of guards.keys()) {
+      const gone = node.startsWith('slot:') ? typeof (slots[Number(node.slice(5))] as unknown[] | undefined)?.[0] === 'string' : !owners.has(node);
+      if (gone) guards.delete(node);
+    }
+  };
+
   const isLog = algorithm === 'log';
   const kind = algorithm === 'fixed' ? 'fw' : algorithm === 'counter' ? 'sw' : 'sl';
   const sliding = algorithm === 'counter' ? 1 : 0;
@@ -172,10 +185,12 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     algorithm,
     prefix,
     get state() {
+      forgetGoneNodes();
       for (const guard of guards.values()) if (guard.state === 'down') return 'down';
       return 'up';
     },
     get nodes() {
+      forgetGoneNodes();
       return new Map([...guards].map(([node, guard]) => [node, guard.state]));
     },
     consume,
