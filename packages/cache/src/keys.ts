@@ -58,6 +58,8 @@ export function checkPositiveInt(n: unknown, name: string): number | undefined {
   return n;
 }
 
+const UTF8 = new TextEncoder();
+
 // CRC16/XMODEM, the checksum Redis Cluster hashes keys with.
 const CRC16 = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {
@@ -72,7 +74,7 @@ for (let i = 0; i < 256; i++) {
  * empty) or of the whole key, modulo 16384.
  */
 export function keySlot(key: string): number {
-  const bytes = Buffer.from(key);
+  const bytes = UTF8.encode(key);
   let start = 0;
   let end = bytes.length;
   const open = bytes.indexOf(0x7b);
