@@ -35,7 +35,8 @@ afterAll(async () => {
 async function commands(): Promise<Cluster> {
   const client = new Cluster(
     cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
-    { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: 500 }, clusterRetryStrategy: () => 100 },
+    // A command timeout well above what a busy CI machine needs for a healthy node.
+    { enableOfflineQueue: false, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: 1_500 }, clusterRetryStrategy: () => 100 },
   );
   client.on('error', () => undefined);
   clients.push(client);
@@ -68,7 +69,7 @@ it('one dead master: only its keys fall through to the store, invalidations stil
   const prefix = 'lc:';
   const redisOfA = await commands();
   const make = async (from: TenantStore, redis: Cluster) => {
-    const layered = createLayeredTenantStore(from, { redis, subscriber: await subscriber(), prefix, memory: { ttlMs: 60_000, timeoutMs: 1_000 } });
+    const layered = createLayeredTenantStore(from, { redis, subscriber: await subscriber(), prefix, memory: { ttlMs: 60_000, timeoutMs: 5_000 } });
     stores.push(layered);
     await layered.ready();
     return layered;

@@ -58,7 +58,9 @@ it('one dead master: only its tenants get the failure policy, without flapping, 
         client,
         prefix: `f${policy}:`,
         onFailure: policy,
-        timeoutMs: 300,
+        // Well above what a busy CI machine needs for a healthy node: a check that
+        // times out there would (rightly) count as a failure of that node.
+        timeoutMs: 1_000,
         retryIntervalMs: 200,
         hooks: { onError: () => void reported.set(policy, reported.get(policy)! + 1) },
         onStateChange: (state, _error, node) => void changes.get(policy)!.push([state, node]),
