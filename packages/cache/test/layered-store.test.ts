@@ -197,6 +197,7 @@ describe('with a Redis of our own that goes down', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
+    process.on('uncaughtException', onUnhandled);
     try {
       const { store } = observedStore({ tenants: Array.from({ length: 20 }, (_, i) => ({ id: `t${i}` })) });
       const redis = new Redis(server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 200, retryStrategy: () => 50 });
@@ -238,6 +239,7 @@ describe('with a Redis of our own that goes down', () => {
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
+      process.off('uncaughtException', onUnhandled);
     }
   }, 30_000);
 
