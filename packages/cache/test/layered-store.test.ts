@@ -22,11 +22,23 @@ const layered = async (source: TenantStore, url: string, prefix: string, extra: 
   return store;
 };
 
+// Outages, restarts and freezes below must leave nothing unhandled.
+const unhandledInFile: unknown[] = [];
+const onUnhandledInFile = (reason: unknown) => void unhandledInFile.push(reason);
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandledInFile);
+  process.on('uncaughtException', onUnhandledInFile);
+});
+
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
-afterAll(() => {
+afterAll(async () => {
   for (const redis of opened) redis.disconnect();
+  await new Promise((r) => setTimeout(r, 50));
+  process.off('unhandledRejection', onUnhandledInFile);
+  process.off('uncaughtException', onUnhandledInFile);
+  expect(unhandledInFile).toEqual([]);
 });
 
 describe('layered store on the shared Redis', () => {
