@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { TenantError } from '@tenant/interfaces';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AnyKysely, AnyTransaction } from './dialect.js';
 
 /**
@@ -11,4 +12,192 @@ export async function setLocal(trx: AnyTransaction, name: string, value: string)
   await (trx as AnyKysely)
     .selectNoFrom((eb) => eb.fn('set_config', [eb.val(name), eb.val(value), sql<boolean>`true`]).as('value'))
     .execute();
+}
+
+const CUSTOM_SETTING = /^([a-z_][a-z0-9_]*)\.[a-z_][a-z0-9_]*$/;
+// Namespaces of PostgreSQL itself and of common extensions: their settings are
+// real parameters (or reserved prefixes), not a free place for a tenant id.
+const RESERVED_NAMESPACES = /^(?:pg_.*|plpgsql|plperl|plpython[23]?u?|pltcl|auto_explain|postgres_fdw|sepgsql|basic_archive|basebackup_to_shell|citus|timescaledb|pgaudit|pgsodium|pgrst)$/;
+
+/**
+ * Checks the name of the setting that carries the tenant id: a custom
+ * PostgreSQL setting `namespace.name`, each part lower-case letters, digits
+ * and `_` (like `app.tenant_id`), at most 63 characters. Everything else is
+ * refused with a TypeError: a name without a dot is a built-in parameter
+ * (`search_path`, `role`, `session_authorization`, …) that the tenant id must
+ * never be written to; quotes, spaces and other characters have no business
+ * in it; `pg_*`, `plpgsql` and common extension namespaces hold real settings.
+ */
+export function checkTenantSetting(value: unknown, what: string): string {
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : typeof value;
+  const match = typeof value === 'string' && value.length <= 63 ? CUSTOM_SETTING.exec(value) : null;
+  if (match === null) {
+    throw new TypeError(`[@tenant/store-sql] ${what} must be a custom setting "namespace.name" of lower-case letters, digits and _ (like app.tenant_id), at most 63 characters, never a built-in parameter such as search_path or role; got ${shown}`);
+  }
+  if (RESERVED_NAMESPACES.test(match[1] as string)) {
+    throw new TypeError(`[@tenant/store-sql] ${what} must not use the namespace "${match[1]}", which belongs to PostgreSQL or an extension: use your own, like app.tenant_id; got ${shown}`);
+  }
+  return value as string;
+}
+
+/** The session state a tenant wrapper restores on its connection. */
+interface SessionBaseline {
+  readonly searchPath: string;
+  readonly role: string;
+  readonly sessionAuthorization: string;
+}
+
+/** What a tenant wrapper owns for the length of its transaction. */
+export interface OwnedSession {
+  /** The wrapper's name, for error messages. */
+  readonly what: string;
+  /** The settings set with `set_config(…, true)` at the start; a change of any of them by `fn` is refused. */
+  readonly locals: readonly (readonly [name: string, value: string])[];
+  /** The tenant setting, reset to `''` on the connection afterwards; `false` when the wrapper sets none. */
+  readonly tenantSetting: string | false;
+  /** Runs first in the transaction (checks that may refuse with a TenantError). */
+  readonly before?: (trx: AnyTransaction) => Promise<void>;
+  /** The tenant, for errors. */
+  readonly tenantId: string;
+}
+
+function isolationViolation(message: string, tenantId: string, cause?: unknown): TenantError {
+  return new TenantError('isolation_violation', `[@tenant/store-sql] ${message}`, { tenantId, ...(cause === undefined ? {} : { cause }) });
+}
+
+/**
+ * Runs `fn` in a transaction that owns some PostgreSQL session state, on ONE
+ * pooled connection, and leaves that connection as it found it:
+ *
+ * 1. in the transaction, reads the session's `search_path`, `role` and
+ *    `session_authorization`, then sets `owned.locals` with
+ *    `set_config(…, true)` (one statement);
+ * 2. after `fn`, still in the transaction, checks that every owned setting
+ *    still has the value the wrapper gave it: a `SET`, `SET SESSION`,
+ *    `RESET` or `set_config(…)` of it by `fn` is refused with
+ *    `isolation_violation` and the transaction rolls back;
+ * 3. once the transaction has ended (committed, rolled back, or failed),
+ *    on the same connection, sets the tenant setting to `''` and restores
+ *    `session_authorization`, `role` and `search_path` at session level, so
+ *    that what `fn` may have set at session level (and committed) never
+ *    reaches the next user of the pooled connection;
+ * 4. if that reset fails or does not read back as expected, terminates the
+ *    connection's backend (`pg_terminate_backend(pg_backend_pid())`), so the
+ *    pool discards it rather than hand out a tainted session, and throws.
+ */
+export async function runOwnedTransaction<DB, R>(db: Kysely<DB>, owned: OwnedSession, fn: (trx: Transaction<DB>) => Promise<R>): Promise<R> {
+  return db.connection().execute(async (conn) => {
+    let baseline: SessionBaseline | undefined;
+    let outcome: { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+    try {
+      const value = await conn.transaction().execute(async (trx) => {
+        const any = trx as AnyTransaction;
+        await owned.before?.(any);
+        const set = await setOwned(any, owned.locals);
+        baseline = set.baseline;
+        const result = await fn(trx);
+        await checkOwned(any, owned, set.values);
+        return result;
+      });
+      outcome = { ok: true, value };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    if (baseline !== undefined) {
+      const failure = await restoreSession(conn as AnyKysely, owned, baseline);
+      if (failure !== undefined && outcome.ok) {
+        throw isolationViolation(
+          `${owned.what}: the session state of the connection could not be reset after the transaction (which committed), so the connection was closed`,
+          owned.tenantId,
+          failure,
+        );
+      }
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  });
+}
+
+async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
+  // The subquery with OFFSET is not flattened: it reads the session's values
+  // before the outer select list sets the transaction's own.
+  const db = trx as AnyKysely;
+  const session = db
+    .selectNoFrom((eb) => [
+      eb.fn<string>('current_setting', [eb.val('search_path')]).as('search_path'),
+      eb.fn<string>('current_setting', [eb.val('role')]).as('role'),
+      eb.fn<string>('current_setting', [eb.val('session_authorization')]).as('session_authorization'),
+    ])
+    .offset(0)
+    .as('s');
+  const row = (await db
+    .selectFrom(session)
+    .select((eb) => [
+      eb.ref('s.search_path').as('search_path'),
+      eb.ref('s.role').as('role'),
+      eb.ref('s.session_authorization').as('session_authorization'),
+      ...locals.map(([name, value], i) => eb.fn<string>('set_config', [eb.val(name), eb.val(value), sql<boolean>`true`]).as(`v${i}`)),
+    ])
+    .executeTakeFirstOrThrow()) as Record<string, string>;
+  return {
+    baseline: { searchPath: String(row['search_path']), role: String(row['role']), sessionAuthorization: String(row['session_authorization']) },
+    // The values as PostgreSQL stores them, to compare with at the end.
+    values: locals.map((_, i) => String(row[`v${i}`])),
+  };
+}
+
+async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: readonly string[]): Promise<void> {
+  if (owned.locals.length === 0) return;
+  const row = (await (trx as AnyKysely)
+    .selectNoFrom((eb) => owned.locals.map(([name], i) => eb.fn<string | null>('current_setting', [eb.val(name), sql<boolean>`true`]).as(`v${i}`)))
+    .executeTakeFirstOrThrow()) as Record<string, string | null>;
+  owned.locals.forEach(([name], i) => {
+    if (row[`v${i}`] !== values[i]) {
+      throw isolationViolation(
+        `${owned.what} owns ${name} for the length of its transaction, and the transaction changed it (SET, SET SESSION, RESET or set_config): refused, the transaction was rolled back`,
+        owned.tenantId,
+      );
+    }
+  });
+}
+
+/** Resets the session state; answers the error when the connection could not be cleaned (and was terminated). */
+async function restoreSession(conn: AnyKysely, owned: OwnedSession, baseline: SessionBaseline): Promise<unknown> {
+  const { tenantSetting } = owned;
+  try {
+    // session_authorization first (setting it also resets role), then the rest.
+    const authorization = conn
+      .selectNoFrom((eb) => [eb.fn<string>('set_config', [eb.val('session_authorization'), eb.val(baseline.sessionAuthorization), sql<boolean>`false`]).as('session_authorization')])
+      .offset(0)
+      .as('s');
+    const row = (await conn
+      .selectFrom(authorization)
+      .select((eb) => [
+        eb.ref('s.session_authorization').as('session_authorization'),
+        eb.fn<string>('set_config', [eb.val('role'), eb.val(baseline.role), sql<boolean>`false`]).as('role'),
+        eb.fn<string>('set_config', [eb.val('search_path'), eb.val(baseline.searchPath), sql<boolean>`false`]).as('search_path'),
+        tenantSetting === false
+          ? sql<string>`''`.as('tenant')
+          : eb.fn<string>('set_config', [eb.val(tenantSetting), eb.val(''), sql<boolean>`false`]).as('tenant'),
+      ])
+      .executeTakeFirstOrThrow()) as Record<string, string>;
+    if (
+      row['session_authorization'] !== baseline.sessionAuthorization ||
+      row['role'] !== baseline.role ||
+      row['search_path'] !== baseline.searchPath ||
+      row['tenant'] !== ''
+    ) {
+      throw new Error('the session state did not read back as reset');
+    }
+    return undefined;
+  } catch (error) {
+    // Fail closed: end the backend so that the pool drops the connection
+    // (node-postgres discards a client whose connection has ended). A broken
+    // connection fails this too, and is discarded for the same reason.
+    await conn
+      .selectNoFrom((eb) => eb.fn('pg_terminate_backend', [eb.fn('pg_backend_pid', [])]).as('terminated'))
+      .execute()
+      .catch(() => undefined);
+    return error;
+  }
 }
