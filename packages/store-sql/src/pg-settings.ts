@@ -82,8 +82,15 @@ function isolationViolation(message: string, tenantId: string, cause?: unknown):
  *    that what `fn` may have set at session level (and committed) never
  *    reaches the next user of the pooled connection;
  * 4. if that reset fails or does not read back as expected, terminates the
- *    connection's backend (`pg_terminate_backend(pg_backend_pid())`), so the
- *    pool discards it rather than hand out a tainted session, and throws.
+ *    connection's backend (`pg_terminate_backend(pg_backend_pid())`) and
+ *    waits until the driver has seen it close, so the pool discards it
+ *    rather than hand out a tainted session; then throws `isolation_violation`
+ *    if the transaction had committed (else its own error), or, if even
+ *    that failed, `isolation_violation` in every case.
+ *
+ * node-postgres emits `error` on a client whose connection closes: attach
+ * `pool.on('error', …)` and `pool.on('connect', (c) => c.on('error', …))`
+ * as its documentation advises, or such an event ends the process.
  */
 export async function runOwnedTransaction<DB, R>(db: Kysely<DB>, owned: OwnedSession, fn: (trx: Transaction<DB>) => Promise<R>): Promise<R> {
   return db.connection().execute(async (conn) => {
@@ -105,11 +112,18 @@ export async function runOwnedTransaction<DB, R>(db: Kysely<DB>, owned: OwnedSes
     }
     if (baseline !== undefined) {
       const failure = await restoreSession(conn as AnyKysely, owned, baseline);
+      if (failure !== undefined && !failure.closed) {
+        throw isolationViolation(
+          `${owned.what}: the session state of the connection could not be reset after the transaction${outcome.ok ? ' (which committed)' : ''}, and the connection could not be closed: discard this pool`,
+          owned.tenantId,
+          failure.error,
+        );
+      }
       if (failure !== undefined && outcome.ok) {
         throw isolationViolation(
           `${owned.what}: the session state of the connection could not be reset after the transaction (which committed), so the connection was closed`,
           owned.tenantId,
-          failure,
+          failure.error,
         );
       }
     }
@@ -161,8 +175,8 @@ async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: read
   });
 }
 
-/** Resets the session state; answers the error when the connection could not be cleaned (and was terminated). */
-async function restoreSession(conn: AnyKysely, owned: OwnedSession, baseline: SessionBaseline): Promise<unknown> {
+/** Resets the session state; answers the failure when it could not, and whether the connection was closed instead. */
+async function restoreSession(conn: AnyKysely, owned: OwnedSession, baseline: SessionBaseline): Promise<{ readonly error: unknown; readonly closed: boolean } | undefined> {
   const { tenantSetting } = owned;
   try {
     // session_authorization first (setting it also resets role), then the rest.
@@ -191,13 +205,28 @@ async function restoreSession(conn: AnyKysely, owned: OwnedSession, baseline: Se
     }
     return undefined;
   } catch (error) {
-    // Fail closed: end the backend so that the pool drops the connection
-    // (node-postgres discards a client whose connection has ended). A broken
-    // connection fails this too, and is discarded for the same reason.
-    await conn
-      .selectNoFrom((eb) => eb.fn('pg_terminate_backend', [eb.fn('pg_backend_pid', [])]).as('terminated'))
-      .execute()
-      .catch(() => undefined);
-    return error;
+    return { error, closed: await closeSession(conn) };
   }
+}
+
+/**
+ * Fails closed: ends the connection's backend, so that the session and its
+ * state are gone, and waits until the driver has seen the connection close
+ * (node-postgres marks the client broken, and its pool discards it on
+ * release rather than hand it to the next user). Answers whether the
+ * connection is known to be closed.
+ */
+async function closeSession(conn: AnyKysely): Promise<boolean> {
+  const ignore = () => undefined;
+  // A role set by the transaction may lack the right to signal this backend.
+  await conn.selectNoFrom((eb) => eb.fn('set_config', [eb.val('role'), eb.val('none'), sql<boolean>`false`]).as('role')).execute().catch(ignore);
+  await conn.selectNoFrom((eb) => eb.fn('pg_terminate_backend', [eb.fn('pg_backend_pid', [])]).as('terminated')).execute().catch(ignore);
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      await conn.selectNoFrom((eb) => eb.fn('pg_backend_pid', []).as('pid')).execute();
+    } catch {
+      return true;
+    }
+  }
+  return false;
 }
