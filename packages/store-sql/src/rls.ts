@@ -21,7 +21,7 @@ export interface RowLevelSecurityOptions {
 }
 
 function checkSetting(setting: string | undefined): string {
-  return checkTenantSetting(setting ?? DEFAULT_TENANT_SETTING, 'setting');
+  return checkTenantSetting(setting === undefined ? DEFAULT_TENANT_SETTING : setting, 'setting');
 }
 
 function tableRef(table: string) {

@@ -97,7 +97,7 @@ const RESERVED_SCHEMAS = new Set(['public', 'information_schema']);
 const RELATION_KINDS = ['r', 'p', 'v', 'm', 'f'];
 
 function checkSchemaPrefix(value: unknown): string {
-  const prefix = value ?? 'tenant_';
+  const prefix = value === undefined ? 'tenant_' : value;
   if (typeof prefix !== 'string' || !SAFE_IDENTIFIER.test(prefix) || prefix.length > 40) {
     throw new TypeError(`[@tenant/store-sql] schemaPrefix must be lower-case letters, digits and _ (not starting with a digit), at most 40 characters, like tenant_; got ${typeof prefix === 'string' ? JSON.stringify(prefix.slice(0, 80)) : typeof prefix}`);
   }
@@ -140,7 +140,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
   const shared = checkSharedSchemas(options.sharedSchemas, prefix);
   if (options.tenantTables !== undefined && !Array.isArray(options.tenantTables)) throw new TypeError('[@tenant/store-sql] tenantTables must be an array of table names');
   const tenantTables = [...new Set((options.tenantTables ?? []).map((t) => checkIdentifier(t, 'a tenant table name')))];
-  const tenantSetting = options.tenantSetting === false ? false : checkTenantSetting(options.tenantSetting ?? DEFAULT_TENANT_SETTING, 'tenantSetting');
+  const tenantSetting = options.tenantSetting === false ? false : checkTenantSetting(options.tenantSetting === undefined ? DEFAULT_TENANT_SETTING : options.tenantSetting, 'tenantSetting');
   const provider: MigrationProvider =
     typeof (options.migrations as MigrationProvider).getMigrations === 'function'
       ? (options.migrations as MigrationProvider)
