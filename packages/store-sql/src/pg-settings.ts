@@ -45,7 +45,15 @@ interface SessionBaseline {
   readonly searchPath: string;
   readonly role: string;
   readonly sessionAuthorization: string;
+  /** The session's temporary relations (their oids), which the transaction must leave as they were. */
+  readonly temp: string;
 }
+
+// The oids of this session's temporary relations. A temporary table outlives
+// the transaction that made it (unless ON COMMIT DROP), and `pg_temp` comes
+// first in name resolution: a tenant's temporary `orders` would be what the
+// next user of the connection reads as `orders`.
+const TEMP_RELATIONS = sql<string>`(select coalesce(string_agg(c.oid::text, ',' order by c.oid), '') from pg_catalog.pg_class c where c.relnamespace = pg_catalog.pg_my_temp_schema())`;
 
 /** What a tenant wrapper owns for the length of its transaction. */
 export interface OwnedSession {
@@ -75,7 +83,8 @@ function isolationViolation(message: string, tenantId: string, cause?: unknown):
  * 2. after `fn`, still in the transaction, checks that every owned setting
  *    still has the value the wrapper gave it: a `SET`, `SET SESSION`,
  *    `RESET` or `set_config(…)` of it by `fn` is refused with
- *    `isolation_violation` and the transaction rolls back;
+ *    `isolation_violation` and the transaction rolls back; so is a
+ *    temporary relation created (or dropped) by `fn` and still there;
  * 3. once the transaction has ended (committed, rolled back, or failed),
  *    on the same connection, sets the tenant setting to `''` and restores
  *    `session_authorization`, `role` and `search_path` at session level, so
@@ -103,7 +112,7 @@ export async function runOwnedTransaction<DB, R>(db: Kysely<DB>, owned: OwnedSes
         const set = await setOwned(any, owned.locals);
         baseline = set.baseline;
         const result = await fn(trx);
-        await checkOwned(any, owned, set.values);
+        await checkOwned(any, owned, set.values, set.baseline);
         return result;
       });
       outcome = { ok: true, value };
@@ -141,6 +150,7 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
       eb.fn<string>('current_setting', [eb.val('search_path')]).as('search_path'),
       eb.fn<string>('current_setting', [eb.val('role')]).as('role'),
       eb.fn<string>('current_setting', [eb.val('session_authorization')]).as('session_authorization'),
+      TEMP_RELATIONS.as('temp'),
     ])
     .offset(0)
     .as('s');
@@ -150,21 +160,30 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
       eb.ref('s.search_path').as('search_path'),
       eb.ref('s.role').as('role'),
       eb.ref('s.session_authorization').as('session_authorization'),
+      eb.ref('s.temp').as('temp'),
       ...locals.map(([name, value], i) => eb.fn<string>('set_config', [eb.val(name), eb.val(value), sql<boolean>`true`]).as(`v${i}`)),
     ])
     .executeTakeFirstOrThrow()) as Record<string, string>;
   return {
-    baseline: { searchPath: String(row['search_path']), role: String(row['role']), sessionAuthorization: String(row['session_authorization']) },
+    baseline: { searchPath: String(row['search_path']), role: String(row['role']), sessionAuthorization: String(row['session_authorization']), temp: String(row['temp']) },
     // The values as PostgreSQL stores them, to compare with at the end.
     values: locals.map((_, i) => String(row[`v${i}`])),
   };
 }
 
-async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: readonly string[]): Promise<void> {
-  if (owned.locals.length === 0) return;
+async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: readonly string[], baseline: SessionBaseline): Promise<void> {
   const row = (await (trx as AnyKysely)
-    .selectNoFrom((eb) => owned.locals.map(([name], i) => eb.fn<string | null>('current_setting', [eb.val(name), sql<boolean>`true`]).as(`v${i}`)))
+    .selectNoFrom((eb) => [
+      TEMP_RELATIONS.as('temp'),
+      ...owned.locals.map(([name], i) => eb.fn<string | null>('current_setting', [eb.val(name), sql<boolean>`true`]).as(`v${i}`)),
+    ])
     .executeTakeFirstOrThrow()) as Record<string, string | null>;
+  if (row['temp'] !== baseline.temp) {
+    throw isolationViolation(
+      `${owned.what}: the transaction created or dropped a temporary table, view or sequence and left it so; temporary relations outlive the transaction on the pooled connection and shadow tables of the same name for its next user: drop what you create before the transaction ends (ON COMMIT DROP is not enough here). Refused, the transaction was rolled back`,
+      owned.tenantId,
+    );
+  }
   owned.locals.forEach(([name], i) => {
     if (row[`v${i}`] !== values[i]) {
       throw isolationViolation(

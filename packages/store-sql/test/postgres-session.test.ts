@@ -38,7 +38,7 @@ const anyCase = (text: string) => [...text].map((c) => (random() < 0.5 ? c.toUpp
 const pick = <T,>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-type Target = 'tenant' | 'search_path' | 'role';
+type Target = 'tenant' | 'search_path' | 'role' | 'temp';
 /** What a statement leaves in effect: `other` (not the wrapper's value), `own` (the wrapper's value), `reset` (the default). */
 type Effect = 'other' | 'own' | 'reset';
 interface Spelling {
@@ -84,12 +84,11 @@ function spellings(target: Target, name: string, values: Readonly<Record<'own' |
           out.push({ sql: `${anyCase(`set ${mode}`)}${n} ${anyCase(pick(['=', 'to']))} ${v}`, target, effect, local: mode === 'LOCAL ' });
         }
       }
-      for (const fn of SET_CONFIG) {
-        const args = (local: string) => `${quoteLiteral(pick([name, anyCase(name)]))}, ${pick([quoteLiteral(value), `$$${value}$$`])}, ${local}`;
-        for (const f of FALSE) out.push({ sql: `${anyCase('select')} ${fn}(${args(f)})`, target, effect, local: false });
-        out.push({ sql: `select * from ${fn}(${args(pick(FALSE))})`, target, effect, local: false });
-        out.push({ sql: `select ${fn}(${args(pick(TRUE))})`, target, effect, local: true });
-      }
+      // Every spelling of is_local false, each with one of the spellings of the function.
+      const args = (local: string) => `${quoteLiteral(pick([name, anyCase(name)]))}, ${pick([quoteLiteral(value), `$$${value}$$`])}, ${local}`;
+      FALSE.forEach((f, i) => out.push({ sql: `${anyCase('select')} ${SET_CONFIG[i % SET_CONFIG.length]}(${args(f)})`, target, effect, local: false }));
+      out.push({ sql: `select * from ${pick(SET_CONFIG)}(${args(pick(FALSE))})`, target, effect, local: false });
+      out.push({ sql: `select ${pick(SET_CONFIG)}(${args(pick(TRUE))})`, target, effect, local: true });
       out.push({ sql: `do $do$ begin perform set_config(${quoteLiteral(anyCase(name))}, ${quoteLiteral(value)}, false); end $do$`, target, effect, local: false });
       const inner = `${anyCase('set session')} ${pick(names)} = ${quoteLiteral(value)}`;
       out.push({ sql: `do $do$ begin execute ${quoteLiteral(inner)}; end $do$`, target, effect, local: false });
@@ -118,10 +117,11 @@ describe('PostgreSQL session state through a pool of one connection', () => {
   /** The next, unwrapped user of the one pooled connection: what does it see? */
   const probe = async (on: AnyKysely = db) =>
     (
-      await sql<{ pid: number; tenant: string | null; search_path: string; current_user: string; session_user: string; visible: string }>`
+      await sql<{ pid: number; tenant: string | null; search_path: string; current_user: string; session_user: string; visible: string; temp: string }>`
         select pg_backend_pid() as pid, current_setting('app.tenant_id', true) as tenant, current_setting('search_path') as search_path,
-               current_user, session_user, (select count(*) from ${sql.table(`public.${docs}`)}) as visible`.execute(on)
-    ).rows[0] as { pid: number; tenant: string | null; search_path: string; current_user: string; session_user: string; visible: string };
+               current_user, session_user, (select count(*) from ${sql.table(`public.${docs}`)}) as visible,
+               (select count(*) from pg_class where relnamespace = pg_my_temp_schema()) as temp`.execute(on)
+    ).rows[0] as { pid: number; tenant: string | null; search_path: string; current_user: string; session_user: string; visible: string; temp: string };
 
   const expectClean = async (pid?: number, on: AnyKysely = db) => {
     const state = await probe(on);
@@ -130,6 +130,7 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     expect(state.current_user).toBe(app);
     expect(state.session_user).toBe(app);
     expect(Number(state.visible)).toBe(0); // RLS: no tenant, no rows (the table has acme, globex and '' rows)
+    expect(Number(state.temp)).toBe(0); // no temporary relation shadows a table
     if (pid !== undefined) expect(state.pid).toBe(pid);
     return state;
   };
@@ -182,6 +183,25 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     { sql: `set local role ${bypass}`, target: 'role', effect: 'other', local: true },
   ];
 
+  /** Temporary relations outlive the transaction and come first in name resolution: a tenant's temporary `docs` would shadow the table. */
+  const tempSpellings = (): Spelling[] => {
+    const steal = `select 'globex'::text as tenant_id, 'stolen'::text as body`;
+    const made = [
+      `create temp table ${docs} as ${steal}`,
+      `CREATE TEMPORARY TABLE ${docs} (tenant_id text, body text)`,
+      `create local temporary table if not exists ${docs} (tenant_id text, body text)`,
+      `create temp view ${docs} as ${steal}`,
+      `create temp sequence ${docs}_seq`,
+      `select * into temp table ${docs} from (${steal}) s`,
+      `create table pg_temp.${docs} (tenant_id text, body text)`,
+      `create table PG_TEMP.${docs} (tenant_id text, body text)`,
+      `do $do$ begin execute 'create temp table ${docs} (tenant_id text)'; end $do$`,
+    ].map((text) => ({ sql: text.startsWith('do ') ? text : anyCase(text.slice(0, 6)) + text.slice(6), target: 'temp' as const, effect: 'other' as const, local: false }));
+    // Gone at commit: refused all the same (the check runs before the commit), and never leaks.
+    made.push({ sql: `create temp table ${docs} (tenant_id text) on commit drop`, target: 'temp', effect: 'other', local: true });
+    return made;
+  };
+
   /**
    * Runs each spelling in a wrapper, and checks the outcome (a change of what
    * the wrapper owns is refused) and, above all, that the next unwrapped user
@@ -223,26 +243,28 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     for (const spelling of cases.filter((s) => !s.local && s.effect === 'other')) {
       await db.transaction().execute((trx) => sql.raw(spelling.sql).execute(trx));
       const state = await probe();
-      const dirty = state.current_user !== app || state.search_path !== defaultPath || ![null, ''].includes(state.tenant) || Number(state.visible) !== 0;
+      const dirty =
+        state.current_user !== app || state.search_path !== defaultPath || ![null, ''].includes(state.tenant) || Number(state.visible) !== 0 || Number(state.temp) !== 0;
       if (!dirty) throw new Error(`control: ${spelling.sql} left no trace`);
       leaked += 1;
       await sql`reset role`.execute(db);
       await sql`reset all`.execute(db);
+      await sql`discard temp`.execute(db);
     }
     await expectClean();
     return leaked;
   }
 
   it('withTenantTransaction: no spelling of a session-level change reaches the next user', async () => {
-    const cases = [...tenantSpellings(), ...pathSpellings(), ...roleSpellings()];
+    const cases = [...tenantSpellings(), ...pathSpellings(), ...roleSpellings(), ...tempSpellings()];
     expect(cases.length).toBeGreaterThan(200);
-    const refused = await runAll((body) => withTenantTransaction(db, 'acme', body), (target) => target === 'tenant', cases);
-    expect(refused).toBeGreaterThanOrEqual(cases.filter((c) => c.target === 'tenant' && c.effect !== 'own').length);
+    const refused = await runAll((body) => withTenantTransaction(db, 'acme', body), (target) => target === 'tenant' || target === 'temp', cases);
+    expect(refused).toBeGreaterThanOrEqual(cases.filter((c) => (c.target === 'tenant' || c.target === 'temp') && c.effect !== 'own').length);
     expect(await controlLeaks(cases)).toBe(cases.filter((c) => !c.local && c.effect === 'other').length);
   });
 
   it('withTenantSchema: no spelling of a session-level change reaches the next user', async () => {
-    const cases = [...tenantSpellings(), ...pathSpellings(), ...roleSpellings()];
+    const cases = [...tenantSpellings(), ...pathSpellings(), ...roleSpellings(), ...tempSpellings()];
     const refused = await runAll((body) => schemas.withTenantSchema('acme', body), (target) => target !== 'role', cases);
     expect(refused).toBeGreaterThanOrEqual(cases.filter((c) => c.target !== 'role' && c.effect !== 'own').length);
   });
