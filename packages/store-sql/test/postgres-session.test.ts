@@ -274,6 +274,22 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     // The wrapper works: inside, the tenant's rows only.
     const rows = await withTenantTransaction(db, 'acme', (trx) => sql<{ body: string }>`select body from ${sql.table(docs)}`.execute(trx).then((r) => r.rows));
     expect(rows).toEqual([{ body: 'a1' }]);
+    // A temporary table dropped before the end is fine; one left behind is refused (see the spellings).
+    const temp = await withTenantTransaction(db, 'acme', async (trx) => {
+      await sql.raw(`create temp table ${prefix}scratch as select 1 as n`).execute(trx);
+      const n = await sql.raw(`select count(*) as n from ${prefix}scratch`).execute(trx);
+      await sql.raw(`drop table ${prefix}scratch`).execute(trx);
+      return n.rows;
+    });
+    expect(temp).toEqual([{ n: '1' }]);
+    await expectClean(pid);
+    // A body that swallowed a database error: the transaction is aborted, and that is reported, not a silent rollback.
+    await expect(
+      withTenantTransaction(db, 'acme', async (trx) => {
+        await sql`select 1 / 0`.execute(trx).catch(() => undefined);
+      }),
+    ).rejects.toThrow(/current transaction is aborted/);
+    await expectClean(pid);
     // The body throws after a session-level SET of its own value, search_path and role.
     const leaky = async (trx: AnyTransaction, tenant = 'acme') => {
       await sql.raw(`set session app.tenant_id = '${tenant}'`).execute(trx);
