@@ -49,11 +49,23 @@ interface SessionBaseline {
   readonly temp: string;
 }
 
-// The oids of this session's temporary relations. A temporary table outlives
-// the transaction that made it (unless ON COMMIT DROP), and `pg_temp` comes
-// first in name resolution: a tenant's temporary `orders` would be what the
-// next user of the connection reads as `orders`.
-const TEMP_RELATIONS = sql<string>`(select coalesce(string_agg(c.oid::text, ',' order by c.oid), '') from pg_catalog.pg_class c where c.relnamespace = pg_catalog.pg_my_temp_schema())`;
+// This session's temporary schema (0 until the session creates a temporary
+// object). A temporary table outlives the transaction that made it (unless
+// ON COMMIT DROP), and `pg_temp` comes first in name resolution: a tenant's
+// temporary `orders` would be what the next user of the connection reads as
+// `orders`. Only a session that has a temporary schema pays for listing it.
+const TEMP_SCHEMA = sql<string>`pg_catalog.pg_my_temp_schema()::text`;
+
+/** The oids of the session's temporary relations ('' when it has no temporary schema). */
+async function tempRelations(trx: AnyKysely, schema: string): Promise<string> {
+  if (schema === '0') return '';
+  const row = (await trx
+    .selectFrom('pg_catalog.pg_class as c')
+    .where('c.relnamespace', '=', sql<number>`pg_catalog.pg_my_temp_schema()`)
+    .select(sql<string>`coalesce(string_agg(c.oid::text, ',' order by c.oid), '')`.as('oids'))
+    .executeTakeFirstOrThrow()) as { oids: string };
+  return row.oids;
+}
 
 /** What a tenant wrapper owns for the length of its transaction. */
 export interface OwnedSession {
@@ -150,7 +162,7 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
       eb.fn<string>('current_setting', [eb.val('search_path')]).as('search_path'),
       eb.fn<string>('current_setting', [eb.val('role')]).as('role'),
       eb.fn<string>('current_setting', [eb.val('session_authorization')]).as('session_authorization'),
-      TEMP_RELATIONS.as('temp'),
+      TEMP_SCHEMA.as('temp'),
     ])
     .offset(0)
     .as('s');
@@ -165,7 +177,12 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
     ])
     .executeTakeFirstOrThrow()) as Record<string, string>;
   return {
-    baseline: { searchPath: String(row['search_path']), role: String(row['role']), sessionAuthorization: String(row['session_authorization']), temp: String(row['temp']) },
+    baseline: {
+      searchPath: String(row['search_path']),
+      role: String(row['role']),
+      sessionAuthorization: String(row['session_authorization']),
+      temp: await tempRelations(db, String(row['temp'])),
+    },
     // The values as PostgreSQL stores them, to compare with at the end.
     values: locals.map((_, i) => String(row[`v${i}`])),
   };
@@ -174,11 +191,11 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
 async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: readonly string[], baseline: SessionBaseline): Promise<void> {
   const row = (await (trx as AnyKysely)
     .selectNoFrom((eb) => [
-      TEMP_RELATIONS.as('temp'),
+      TEMP_SCHEMA.as('temp'),
       ...owned.locals.map(([name], i) => eb.fn<string | null>('current_setting', [eb.val(name), sql<boolean>`true`]).as(`v${i}`)),
     ])
     .executeTakeFirstOrThrow()) as Record<string, string | null>;
-  if (row['temp'] !== baseline.temp) {
+  if ((await tempRelations(trx as AnyKysely, String(row['temp']))) !== baseline.temp) {
     throw isolationViolation(
       `${owned.what}: the transaction created or dropped a temporary table, view or sequence and left it so; temporary relations outlive the transaction on the pooled connection and shadow tables of the same name for its next user: drop what you create before the transaction ends (ON COMMIT DROP is not enough here). Refused, the transaction was rolled back`,
       owned.tenantId,

@@ -283,6 +283,13 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     });
     expect(temp).toEqual([{ n: '1' }]);
     await expectClean(pid);
+    // A session that already has a temporary table of its own (made outside any wrapper): left alone, and a new one still refused.
+    await sql.raw(`create temp table ${prefix}own (n int)`).execute(db);
+    await withTenantTransaction(db, 'acme', (trx) => sql.raw(`select count(*) from ${prefix}own`).execute(trx));
+    await expect(withTenantTransaction(db, 'acme', (trx) => sql.raw(`create temp table ${prefix}more (n int)`).execute(trx))).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation'));
+    await expect(withTenantTransaction(db, 'acme', (trx) => sql.raw(`drop table ${prefix}own; create temp table ${prefix}own (n int)`).execute(trx))).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation'));
+    await sql.raw(`drop table ${prefix}own`).execute(db);
+    await expectClean(pid);
     // A body that swallowed a database error: the transaction is aborted, and that is reported, not a silent rollback.
     await expect(
       withTenantTransaction(db, 'acme', async (trx) => {
