@@ -1,5 +1,5 @@
 import { TenantError } from '@tenant/interfaces';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { AnyKysely, AnyTransaction } from './dialect.js';
 
 /**
@@ -47,6 +47,8 @@ interface SessionBaseline {
   readonly sessionAuthorization: string;
   /** The session's temporary relations (their oids), which the transaction must leave as they were. */
   readonly temp: string;
+  /** `transaction_timestamp()` of the wrapper's transaction, to tell that `fn` did not end it. */
+  readonly transaction: string;
 }
 
 // This session's temporary schema (0 until the session creates a temporary
@@ -89,25 +91,26 @@ function isolationViolation(message: string, tenantId: string, cause?: unknown):
  * Runs `fn` in a transaction that owns some PostgreSQL session state, on ONE
  * pooled connection, and leaves that connection as it found it:
  *
- * 1. in the transaction, reads the session's `search_path`, `role` and
- *    `session_authorization`, then sets `owned.locals` with
- *    `set_config(…, true)` (one statement);
- * 2. after `fn`, still in the transaction, checks that every owned setting
- *    still has the value the wrapper gave it: a `SET`, `SET SESSION`,
- *    `RESET` or `set_config(…)` of it by `fn` is refused with
- *    `isolation_violation` and the transaction rolls back; so is a
- *    temporary relation created (or dropped) by `fn` and still there;
- * 3. once the transaction has ended (committed, rolled back, or failed),
- *    on the same connection, sets the tenant setting to `''` and restores
- *    `session_authorization`, `role` and `search_path` at session level, so
- *    that what `fn` may have set at session level (and committed) never
- *    reaches the next user of the pooled connection;
- * 4. if that reset fails or does not read back as expected, terminates the
- *    connection's backend (`pg_terminate_backend(pg_backend_pid())`) and
- *    waits until the driver has seen it close, so the pool discards it
- *    rather than hand out a tainted session; then throws `isolation_violation`
- *    if the transaction had committed (else its own error), or, if even
- *    that failed, `isolation_violation` in every case.
+ * 1. in the transaction, reads the session's `search_path`, `role`,
+ *    `session_authorization` and temporary schema, then sets `owned.locals`
+ *    with `set_config(…, true)` (one statement);
+ * 2. after `fn`, still in the transaction, in one statement: reads the owned
+ *    settings again, sets the tenant setting to `''` and `search_path`,
+ *    `role` and `session_authorization` back to what they were **at session
+ *    level** (overriding whatever `fn` set there), then sets the
+ *    transaction's current values again locally, for the rest of it. At
+ *    commit the session-level values are what remains; if anything fails,
+ *    the rollback reverts every `SET` of the transaction, `fn`'s too;
+ * 3. refuses, with `isolation_violation` (the transaction rolls back), an
+ *    owned setting that `fn` changed (`SET`, `SET SESSION`, `RESET`,
+ *    `set_config(…)`), a temporary relation created or dropped by `fn`, and
+ *    a transaction that `fn` ended itself (its own `commit`);
+ * 4. on every failure path (where `fn` may have escaped the transaction),
+ *    resets the session again on the same connection once the transaction
+ *    has ended; if that fails, terminates the connection's backend
+ *    (`pg_terminate_backend(pg_backend_pid())`) and waits until the driver
+ *    has seen it close, so the pool discards it rather than hand out a
+ *    tainted session (if even that fails, throws `isolation_violation`).
  *
  * node-postgres emits `error` on a client whose connection closes: attach
  * `pool.on('error', …)` and `pool.on('connect', (c) => c.on('error', …))`
@@ -116,42 +119,41 @@ function isolationViolation(message: string, tenantId: string, cause?: unknown):
 export async function runOwnedTransaction<DB, R>(db: Kysely<DB>, owned: OwnedSession, fn: (trx: Transaction<DB>) => Promise<R>): Promise<R> {
   return db.connection().execute(async (conn) => {
     let baseline: SessionBaseline | undefined;
-    let outcome: { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
     try {
-      const value = await conn.transaction().execute(async (trx) => {
+      return await conn.transaction().execute(async (trx) => {
         const any = trx as AnyTransaction;
         await owned.before?.(any);
         const set = await setOwned(any, owned.locals);
         baseline = set.baseline;
         const result = await fn(trx);
-        await checkOwned(any, owned, set.values, set.baseline);
+        await checkAndReset(any, owned, set.values, set.baseline);
         return result;
       });
-      outcome = { ok: true, value };
     } catch (error) {
-      outcome = { ok: false, error };
-    }
-    if (baseline !== undefined) {
-      const failure = await restoreSession(conn as AnyKysely, owned, baseline);
-      if (failure !== undefined && !failure.closed) {
-        throw isolationViolation(
-          `${owned.what}: the session state of the connection could not be reset after the transaction${outcome.ok ? ' (which committed)' : ''}, and the connection could not be closed: discard this pool`,
-          owned.tenantId,
-          failure.error,
-        );
+      if (baseline !== undefined) {
+        const failure = await restoreSession(conn as AnyKysely, owned, baseline);
+        if (failure !== undefined && !failure.closed) {
+          throw isolationViolation(
+            `${owned.what}: the session state of the connection could not be reset after a failed transaction, and the connection could not be closed: discard this pool`,
+            owned.tenantId,
+            failure.error,
+          );
+        }
       }
-      if (failure !== undefined && outcome.ok) {
-        throw isolationViolation(
-          `${owned.what}: the session state of the connection could not be reset after the transaction (which committed), so the connection was closed`,
-          owned.tenantId,
-          failure.error,
-        );
-      }
+      throw error;
     }
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
   });
 }
+
+/** An expression builder over any schema (see AnyKysely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyExpressionBuilder = ExpressionBuilder<any, any>;
+
+const setting = (eb: AnyExpressionBuilder, name: string, missingOk = false) =>
+  eb.fn<string>('current_setting', missingOk ? [eb.val(name), sql<boolean>`true`] : [eb.val(name)]);
+const setConfig = (eb: AnyExpressionBuilder, name: string, value: Expression<unknown> | string, local: boolean) =>
+  eb.fn<string>('set_config', [eb.val(name), typeof value === 'string' ? eb.val(value) : value, local ? sql<boolean>`true` : sql<boolean>`false`]);
+const TRANSACTION = sql<string>`pg_catalog.transaction_timestamp()::text`;
 
 async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
   // The subquery with OFFSET is not flattened: it reads the session's values
@@ -159,22 +161,18 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
   const db = trx as AnyKysely;
   const session = db
     .selectNoFrom((eb) => [
-      eb.fn<string>('current_setting', [eb.val('search_path')]).as('search_path'),
-      eb.fn<string>('current_setting', [eb.val('role')]).as('role'),
-      eb.fn<string>('current_setting', [eb.val('session_authorization')]).as('session_authorization'),
+      setting(eb, 'search_path').as('search_path'),
+      setting(eb, 'role').as('role'),
+      setting(eb, 'session_authorization').as('session_authorization'),
       TEMP_SCHEMA.as('temp'),
+      TRANSACTION.as('transaction'),
     ])
     .offset(0)
     .as('s');
   const row = (await db
     .selectFrom(session)
-    .select((eb) => [
-      eb.ref('s.search_path').as('search_path'),
-      eb.ref('s.role').as('role'),
-      eb.ref('s.session_authorization').as('session_authorization'),
-      eb.ref('s.temp').as('temp'),
-      ...locals.map(([name, value], i) => eb.fn<string>('set_config', [eb.val(name), eb.val(value), sql<boolean>`true`]).as(`v${i}`)),
-    ])
+    .selectAll('s')
+    .select((eb) => locals.map(([name, value], i) => setConfig(eb, name, value, true).as(`v${i}`)))
     .executeTakeFirstOrThrow()) as Record<string, string>;
   return {
     baseline: {
@@ -182,24 +180,66 @@ async function setOwned(trx: AnyTransaction, locals: OwnedSession['locals']) {
       role: String(row['role']),
       sessionAuthorization: String(row['session_authorization']),
       temp: await tempRelations(db, String(row['temp'])),
+      transaction: String(row['transaction']),
     },
     // The values as PostgreSQL stores them, to compare with at the end.
     values: locals.map((_, i) => String(row[`v${i}`])),
   };
 }
 
-async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: readonly string[], baseline: SessionBaseline): Promise<void> {
-  const row = (await (trx as AnyKysely)
+async function checkAndReset(trx: AnyTransaction, owned: OwnedSession, values: readonly string[], baseline: SessionBaseline): Promise<void> {
+  const db = trx as AnyKysely;
+  const { tenantSetting } = owned;
+  // Each level is a subquery with OFFSET, evaluated before the one around it:
+  // read, then session_authorization (setting it resets role), then the
+  // session-level values, then the transaction's own values again.
+  const read = db
     .selectNoFrom((eb) => [
       TEMP_SCHEMA.as('temp'),
-      ...owned.locals.map(([name], i) => eb.fn<string | null>('current_setting', [eb.val(name), sql<boolean>`true`]).as(`v${i}`)),
+      TRANSACTION.as('transaction'),
+      setting(eb, 'search_path').as('search_path'),
+      setting(eb, 'role').as('role'),
+      setting(eb, 'session_authorization').as('session_authorization'),
+      ...(tenantSetting === false ? [] : [setting(eb, tenantSetting, true).as('tenant')]),
+      ...owned.locals.map(([name], i) => setting(eb, name, true).as(`v${i}`)),
+    ])
+    .offset(0)
+    .as('r');
+  const authorization = db
+    .selectFrom(read)
+    .selectAll('r')
+    .select((eb) =>
+      sql<string>`case when ${eb.ref('r.session_authorization')} = ${baseline.sessionAuthorization} then ${eb.ref('r.session_authorization')} else ${setConfig(eb, 'session_authorization', baseline.sessionAuthorization, false)} end`.as('a'),
+    )
+    .offset(0)
+    .as('a');
+  const session = db
+    .selectFrom(authorization)
+    .selectAll('a')
+    .select((eb) => [
+      setConfig(eb, 'role', baseline.role, false).as('role_session'),
+      setConfig(eb, 'search_path', baseline.searchPath, false).as('search_path_session'),
+      ...(tenantSetting === false ? [] : [setConfig(eb, tenantSetting, '', false).as('tenant_session')]),
+    ])
+    .offset(0)
+    .as('b');
+  const row = (await db
+    .selectFrom(session)
+    .selectAll('b')
+    .select((eb) => [
+      setConfig(eb, 'role', eb.ref('b.role'), true).as('role_local'),
+      setConfig(eb, 'search_path', eb.ref('b.search_path'), true).as('search_path_local'),
+      ...(tenantSetting === false ? [] : [setConfig(eb, tenantSetting, eb.fn.coalesce(eb.ref('b.tenant'), sql<string>`''`), true).as('tenant_local')]),
     ])
     .executeTakeFirstOrThrow()) as Record<string, string | null>;
-  if ((await tempRelations(trx as AnyKysely, String(row['temp']))) !== baseline.temp) {
+  if (row['transaction'] !== baseline.transaction) {
     throw isolationViolation(
-      `${owned.what}: the transaction created or dropped a temporary table, view or sequence and left it so; temporary relations outlive the transaction on the pooled connection and shadow tables of the same name for its next user: drop what you create before the transaction ends (ON COMMIT DROP is not enough here). Refused, the transaction was rolled back`,
+      `${owned.what}: the callback ended the wrapper's transaction itself (commit or rollback): refused, what followed was rolled back if it could be, and the session reset`,
       owned.tenantId,
     );
+  }
+  if (row['session_authorization'] !== baseline.sessionAuthorization || row['role_session'] !== baseline.role || row['search_path_session'] !== baseline.searchPath || (tenantSetting !== false && row['tenant_session'] !== '')) {
+    throw isolationViolation(`${owned.what}: the session state did not read back as reset: refused, the transaction was rolled back`, owned.tenantId);
   }
   owned.locals.forEach(([name], i) => {
     if (row[`v${i}`] !== values[i]) {
@@ -209,6 +249,12 @@ async function checkOwned(trx: AnyTransaction, owned: OwnedSession, values: read
       );
     }
   });
+  if ((await tempRelations(db, String(row['temp']))) !== baseline.temp) {
+    throw isolationViolation(
+      `${owned.what}: the transaction created or dropped a temporary table, view or sequence and left it so; temporary relations outlive the transaction on the pooled connection and shadow tables of the same name for its next user: drop what you create before the transaction ends (ON COMMIT DROP is not enough here). Refused, the transaction was rolled back`,
+      owned.tenantId,
+    );
+  }
 }
 
 /** Resets the session state; answers the failure when it could not, and whether the connection was closed instead. */

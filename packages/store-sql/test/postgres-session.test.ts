@@ -312,16 +312,22 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     });
     await expect(commitFails).rejects.toThrow(/duplicate key|unique/);
     await expectClean(pid);
-    // The body commits by itself, then changes the session outside any transaction: reset (and refused when the tenant changed).
-    await withTenantTransaction(db, 'acme', async (trx) => {
-      await sql`commit`.execute(trx);
-      await leaky(trx);
-    });
-    await expectClean(pid);
+    // The body ends the wrapper's transaction itself, then changes the session outside it: refused, and reset.
+    for (const tenant of ['acme', 'globex']) {
+      await expect(
+        withTenantTransaction(db, 'acme', async (trx) => {
+          await sql`commit`.execute(trx);
+          await leaky(trx, tenant);
+        }),
+      ).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation'));
+      await expectClean(pid);
+    }
+    // ... and so is a body that commits and begins a transaction of its own.
     await expect(
       withTenantTransaction(db, 'acme', async (trx) => {
         await sql`commit`.execute(trx);
-        await leaky(trx, 'globex');
+        await leaky(trx);
+        await sql`begin`.execute(trx);
       }),
     ).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation'));
     await expectClean(pid);
@@ -336,38 +342,49 @@ describe('PostgreSQL session state through a pool of one connection', () => {
     expect(fresh.pid).not.toBe(pid);
   });
 
-  it('a reset that fails closes the connection instead of handing it on (fault injected)', async () => {
-    let armed = false;
-    // Fails the wrapper's reset statement (the only one that sets session_authorization) while armed.
+  it('a reset that fails rolls the transaction back, or, after it, closes the connection instead of handing it on (fault injected)', async () => {
+    let armed: 'in-transaction' | 'after' | undefined;
+    // The in-transaction reset is the one statement that sets values both at session level (false) and locally (true);
+    // the reset after a failed transaction only at session level.
     const failReset: KyselyPlugin = {
       transformQuery(args) {
         const text = JSON.stringify(args.node);
-        if (armed && text.includes('"session_authorization"') && text.includes('"sqlFragments":["false"]')) throw new Error('injected reset failure');
+        const session = text.includes('"session_authorization"') && text.includes('"sqlFragments":["false"]');
+        const local = text.includes('"sqlFragments":["true"]');
+        if ((armed === 'in-transaction' && session && local) || (armed === 'after' && session && !local)) throw new Error(`injected ${armed} reset failure`);
         return args.node;
       },
       transformResult: (args) => Promise.resolve(args.result),
     };
     const faulty = appPool([failReset]);
+    const bodies = () => withTenantTransaction(faulty, 'acme', (trx) => sql<{ body: string }>`select body from ${sql.table(docs)} order by body`.execute(trx).then((r) => r.rows.map((x) => x.body)));
     try {
       const { pid } = await expectClean(undefined, faulty);
-      armed = true;
-      const committed = withTenantTransaction(faulty, 'acme', async (trx) => {
+      // The reset inside the transaction fails: the transaction rolls back, the session SET with it; same connection, clean.
+      armed = 'in-transaction';
+      const rolledBack = withTenantTransaction(faulty, 'acme', async (trx) => {
         await sql`select set_config('app.tenant_id', 'acme', false)`.execute(trx);
-        await sql`insert into ${sql.table(docs)} values ('acme', 'committed-before-reset')`.execute(trx);
+        await sql`insert into ${sql.table(docs)} values ('acme', 'never-committed')`.execute(trx);
       });
-      await expect(committed).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation') && /could not be reset/.test((e as Error).message));
-      armed = false;
+      await expect(rolledBack).rejects.toThrow('injected in-transaction reset failure');
+      armed = undefined;
+      await expectClean(pid, faulty);
+      expect(await bodies()).toEqual(['a1']);
+      // The body escapes the transaction and sets the session; the reset after it fails: the connection is closed.
+      armed = 'after';
+      const escaped = withTenantTransaction(faulty, 'acme', async (trx) => {
+        await sql`commit`.execute(trx);
+        await sql`select set_config('app.tenant_id', 'acme', false)`.execute(trx);
+      });
+      await expect(escaped).rejects.toSatisfy((e) => TenantError.is(e, 'isolation_violation'));
+      armed = undefined;
       const after = await expectClean(undefined, faulty);
       expect(after.pid).not.toBe(pid);
-      // The work had committed, as the error says.
-      const bodies = await withTenantTransaction(faulty, 'acme', (trx) => sql<{ body: string }>`select body from ${sql.table(docs)} order by body`.execute(trx).then((r) => r.rows.map((x) => x.body)));
-      expect(bodies).toEqual(['a1', 'committed-before-reset']);
-      // A failing transaction keeps its own error (the connection is closed all the same).
-      armed = true;
-      const before = after.pid;
+      // A failing body keeps its own error (the connection is closed all the same when the reset after it fails).
+      armed = 'after';
       await expect(withTenantTransaction(faulty, 'acme', () => Promise.reject(new Error('own error')))).rejects.toThrow('own error');
-      armed = false;
-      expect((await expectClean(undefined, faulty)).pid).not.toBe(before);
+      armed = undefined;
+      expect((await expectClean(undefined, faulty)).pid).not.toBe(after.pid);
     } finally {
       await faulty.destroy();
     }
