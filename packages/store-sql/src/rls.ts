@@ -100,15 +100,16 @@ export interface TenantTransactionOptions {
  * - the transaction runs on one connection, and `fn` may not change the
  *   setting: a `SET`, `SET SESSION`, `RESET` or `set_config` of it that is
  *   still in effect when `fn` returns is refused with `isolation_violation`
- *   (the transaction rolls back);
- * - after the transaction (committed or not), on that same connection, the
- *   setting is set to `''` and `search_path`, `role` and
- *   `session_authorization` get back the values they had before, at session
- *   level: whatever `fn` set at session level does not reach the next user
- *   of the connection;
- * - if that reset fails, the connection is terminated (the pool discards
- *   it) and, if the transaction had committed, `isolation_violation` is
- *   thrown.
+ *   (the transaction rolls back), and so are a temporary relation left
+ *   behind and a `commit`/`rollback` of `fn`'s own;
+ * - before the commit, one statement sets the tenant setting to `''` and
+ *   `search_path`, `role` and `session_authorization` back to the values
+ *   they had before, at session level (what the commit keeps): whatever `fn`
+ *   set at session level does not reach the next user of the connection; a
+ *   rollback reverts it anyway;
+ * - on a failure, the session is reset again on the same connection after
+ *   the transaction; if that fails, the connection is terminated (the pool
+ *   discards it).
  *
  * @example
  * ```ts

@@ -80,11 +80,11 @@ export interface SchemaPerTenant {
    * The wrapper owns `search_path` and the tenant setting: a change of either
    * by `fn` (`SET`, `SET SESSION`, `RESET`, `set_config`) that is still in
    * effect when `fn` returns is refused with `isolation_violation` (the
-   * transaction rolls back); after the transaction, on the same connection,
-   * `search_path`, `role` and `session_authorization` get back their
-   * previous values and the tenant setting is set to `''`, so nothing `fn`
-   * set at session level reaches the next user of the pooled connection. If
-   * that reset fails, the connection is terminated (the pool discards it).
+   * transaction rolls back); before the commit, `search_path`, `role` and
+   * `session_authorization` get back their previous values and the tenant
+   * setting is set to `''` at session level, so nothing `fn` set at session
+   * level reaches the next user of the pooled connection (see
+   * `withTenantTransaction` for the failure paths).
    */
   withTenantSchema<R>(slug: string, fn: (trx: AnyTransaction) => Promise<R>): Promise<R>;
 }
