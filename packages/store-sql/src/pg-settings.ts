@@ -75,7 +75,7 @@ export interface OwnedSession {
   readonly what: string;
   /** The settings set with `set_config(…, true)` at the start; a change of any of them by `fn` is refused. */
   readonly locals: readonly (readonly [name: string, value: string])[];
-  /** The tenant setting, reset to `''` on the connection afterwards; `false` when the wrapper sets none. */
+  /** The tenant setting, set back to `''` at session level; `false` when the wrapper sets none. */
   readonly tenantSetting: string | false;
   /** Runs first in the transaction (checks that may refuse with a TenantError). */
   readonly before?: (trx: AnyTransaction) => Promise<void>;
