@@ -254,7 +254,9 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     async withTenantSchema(slug, fn) {
       const schema = schemaName(slug);
       // The schema name is prefix + slug, both checked, so quoting it in the value is safe.
-      const searchPath = [schema, ...shared].map((s) => `"${s}"`).join(', ');
+      // pg_temp last: otherwise the session's temporary tables come first and
+      // would shadow the tenant's tables of the same name.
+      const searchPath = [...[schema, ...shared].map((s) => `"${s}"`), 'pg_temp'].join(', ');
       return runOwnedTransaction(
         db,
         {

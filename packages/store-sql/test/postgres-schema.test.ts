@@ -64,6 +64,18 @@ describe('schema per tenant on PostgreSQL', () => {
     expect(await searchPath()).toBe(defaultPath);
   });
 
+  it("a temporary table of the session does not shadow the tenant's table", async () => {
+    await sql`create temp table notes (id int, body text)`.execute(db);
+    try {
+      await sql`insert into pg_temp.notes values (1, 'from-the-session')`.execute(db);
+      const seen = await bodies('acme');
+      expect(seen).not.toContain('from-the-session');
+      expect(seen).toContain('acme-1');
+    } finally {
+      await sql`drop table pg_temp.notes`.execute(db);
+    }
+  });
+
   it('keeps tenants apart in a randomized interleaving through the one connection', async () => {
     const random = seededRandom(SEED);
     const expected = new Map([['acme', await bodies('acme')], ['globex-2', await bodies('globex-2')]]);
