@@ -124,7 +124,7 @@ export class TenancyModule implements NestModule {
    * TenancyModule.forRootAsync({
    *   imports: [DatabaseModule],
    *   inject: [KYSELY],
-   *   useFactory: async (db: Kysely<Database>) => ({ store: await createSqlTenantStore({ db }), skipPaths: ['/health'] }),
+   *   useFactory: (db: Kysely<Database>) => ({ store: createCachedTenantStore(createSqlTenantStore({ db })), skipPaths: ['/health'] }),
    * });
    * ```
    */
@@ -136,6 +136,7 @@ export class TenancyModule implements NestModule {
     return define(provider, checkGlobal(options.isGlobal), options.imports);
   }
 
+  /** Applies the module's middleware to every route (Nest calls this once, at start-up). */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(TenancyMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
   }
