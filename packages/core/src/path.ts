@@ -114,7 +114,8 @@ export function canonicalPath(path: string, routing: PathRouting = {}): string {
  * The view `policyRequest`, `cost` and `actualCost` receive: `request` with
  * `path` canonical (by `request.routing`) and the received path as
  * `rawPath`. Everything else of the view (methods, `route`, `principal`,
- * fields an adapter added) is kept.
+ * fields an adapter added) is read through it: the new view's prototype is
+ * `request`, so read its fields rather than spreading it.
  *
  * @throws TenantError `path_invalid` when the path is ambiguous (see {@link canonicalPath}).
  *
@@ -129,9 +130,16 @@ export function canonicalPath(path: string, routing: PathRouting = {}): string {
  */
 export function routedRequest(request: TenantRequest): RoutedRequest {
   const path = canonicalPath(request.path, request.routing);
-  const view = Object.create(Object.getPrototypeOf(request) as object | null) as Record<string, unknown>;
-  Object.assign(view, request);
-  view['path'] = path;
-  view['rawPath'] = request.path;
+  // A view over the adapter's: everything it has is read through the
+  // prototype (the cheapest copy, a few tens of nanoseconds), with `path`
+  // and `rawPath` its own.
+  const view = Object.create(request) as { path: string; rawPath: string };
+  try {
+    view.path = path;
+    view.rawPath = request.path;
+  } catch {
+    // a frozen view: its read-only `path` cannot be shadowed by assignment
+    Object.defineProperties(view, { path: { value: path, enumerable: true }, rawPath: { value: request.path, enumerable: true } });
+  }
   return view as unknown as RoutedRequest;
 }

@@ -218,3 +218,11 @@ function seeded(seed: number): (n: number) => number {
     return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
   };
 }
+
+describe('routedRequest over a frozen view', () => {
+  it('still gives the canonical path and the raw one', () => {
+    const frozen = Object.freeze({ ...request({ path: '/A/%62/' }) });
+    const routed = routedRequest(frozen);
+    expect([routed.path, routed.rawPath, routed.method]).toEqual(['/a/b', '/A/%62/', 'GET']);
+  });
+});
