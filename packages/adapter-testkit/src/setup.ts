@@ -51,7 +51,8 @@ export const GUARDED_ROUTES: readonly ConformanceRoute[] = Object.freeze([
 
 /** Whether a canonical path and method name a guarded route (the way a user's `policyRequest` would, on `request.path`). */
 export function isGuarded(method: string, path: string): boolean {
-  return (method === 'POST' && path === '/guarded/chat') || (method === 'GET' && /^\/guarded\/projects\/[^/]+\/export$/.test(path));
+  // HEAD runs GET handlers (express, fastify): a GET rule covers it.
+  return (method === 'POST' && path === '/guarded/chat') || ((method === 'GET' || method === 'HEAD') && /^\/guarded\/projects\/[^/]+\/export$/.test(path));
 }
 
 /** The tenant ids (and hosts) of one fixture, unique to it. */
