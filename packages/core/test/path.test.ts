@@ -226,3 +226,13 @@ describe('routedRequest over a frozen view', () => {
     expect([routed.path, routed.rawPath, routed.method]).toEqual(['/a/b', '/A/%62/', 'GET']);
   });
 });
+
+describe('a literal put through the same rules matches', () => {
+  it('canonicalPath(literal, request.routing) equals the canonical path of every spelling the router merges', () => {
+    for (const routing of [{}, { caseSensitive: true }, { strict: true }, { caseSensitive: true, strict: true, mergeSlashes: false }] as PathRouting[]) {
+      const key = canonicalPath('/Chat', routing);
+      const view = routedRequest({ ...request({ path: routing.caseSensitive === true ? '/Ch%61t' : '/CH%41T' }), routing });
+      expect(view.path, JSON.stringify(routing)).toBe(key);
+    }
+  });
+});
