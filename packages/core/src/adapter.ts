@@ -159,11 +159,18 @@ export function tenancyFrom(options: AdapterOptions): Tenancy {
  */
 export function adapterRequest(req: IncomingMessage, options: AdapterExtras, url?: string, routed: AdapterRouting = {}): TenantRequest {
   const target = url === undefined || url === req.url ? req : (Object.create(req, { url: { value: url } }) as IncomingMessage);
-  const routing = options.routing === undefined ? routed.routing : routed.routing === undefined ? options.routing : { ...routed.routing, ...options.routing };
+  const routing = options.routing === undefined ? routed.routing : routed.routing === undefined ? options.routing : overRouting(routed.routing, options.routing);
   const { route } = routed;
   if (options.principal === undefined && options.trustProxy !== true && routing === undefined && route === undefined) return toTenantRequest(target);
   const principal = options.principal?.(req);
   return toTenantRequest(target, { trustProxy: options.trustProxy === true, route, routing, ...(principal === undefined ? {} : { principal }) });
+}
+
+/** The routing an adapter read, with the fields the options declare (those not `undefined`) over it. */
+function overRouting(read: PathRouting, declared: PathRouting): PathRouting {
+  const merged: Record<string, boolean | undefined> = { ...read };
+  for (const [key, value] of Object.entries(declared)) if (value !== undefined) merged[key] = value as boolean;
+  return merged as PathRouting;
 }
 
 /**
