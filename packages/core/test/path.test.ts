@@ -197,7 +197,7 @@ describe('adapters declare the routing', () => {
     expect(adapterRequest(req, {}, undefined, { routing: EXACT, route: '/chat' })).toMatchObject({ routing: EXACT, route: '/chat', path: '/Chat/' });
     expect(adapterRequest(req, { routing: { strict: false } }, undefined, { routing: EXACT }).routing).toEqual({ ...EXACT, strict: false });
     expect(adapterRequest(req, { routing: { strict: true } }).routing).toEqual({ strict: true });
-    expect(adapterRequest(req, { routing: { strict: undefined, caseSensitive: false } }, undefined, { routing: EXACT }).routing).toEqual({ ...EXACT, caseSensitive: false });
+    expect(adapterRequest(req, { routing: { strict: undefined, caseSensitive: false } as unknown as PathRouting }, undefined, { routing: EXACT }).routing).toEqual({ ...EXACT, caseSensitive: false });
   });
 
   it('tenancyFrom refuses a routing that is not booleans of known names', () => {
