@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { adapterRequest, settleOnFinish, tenancyFrom, toTenantRequest, writeRejection, type AdapterOptions, type TenantDecision } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, toTenantRequest, writeRejection, type AdapterOptions, type PolicyRequest, type QuotaCost, type RoutedRequest, type TenantDecision } from '@tenant/core';
 import { describe, expect, it } from 'vitest';
 import { conformanceCases, listen, runConformanceCases, type ConformanceHandler, type ConformanceResult, type ConformanceRoute } from '../src/index.js';
 import { laxRoute } from './lax-router.js';
@@ -16,11 +16,19 @@ type Flaw =
   | 'socket-cache' // reuses the first decision of a keep-alive connection
   | 'no-host' // leaves the host out of the request view
   | 'mount-relative-path' // gives the pipeline the path below a mount point, not the full path
-  | 'exact-routing'; // declares a case-sensitive, strict router while its router is lax
+  | 'exact-routing' // declares a case-sensitive, strict router while its router is lax
+  | 'raw-path-keys'; // keys policyRequest and cost on the raw path (the pipeline before the canonical path)
 
 /** The reference adapter's steps, with one flaw put in on purpose. */
+/** The options with `policyRequest` and `cost` handed the raw path as `path`. */
+function rawKeyed(options: AdapterOptions): AdapterOptions {
+  const { policyRequest, cost } = options as { policyRequest?: (r: RoutedRequest) => PolicyRequest | undefined; cost?: (r: RoutedRequest) => QuotaCost };
+  const raw = (r: RoutedRequest) => Object.create(r, { path: { value: r.rawPath } }) as RoutedRequest;
+  return { ...options, ...(policyRequest && { policyRequest: (r: RoutedRequest) => policyRequest(raw(r)) }), ...(cost && { cost: (r: RoutedRequest) => cost(raw(r)) }) };
+}
+
 function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, routes: readonly ConformanceRoute[], flaw: Flaw): RequestListener {
-  const pipeline = tenancyFrom(options);
+  const pipeline = tenancyFrom(flaw === 'raw-path-keys' ? rawKeyed(options) : options);
   const cache = new WeakMap<Socket, TenantDecision>();
   const decide = async (req: IncomingMessage): Promise<{ decision: TenantDecision; request: ReturnType<typeof toTenantRequest> }> => {
     const request =
@@ -80,6 +88,7 @@ describe('the suite catches broken adapters', () => {
     ['no-host', ['resolve-subdomain', 'resolve-host', 'unknown-subdomain', 'resolve-priority'], ['resolve-header', 'resolve-path']],
     ['mount-relative-path', ['resolve-path', 'skip-paths'], ['resolve-header', 'resolve-host', 'resolve-priority']],
     ['exact-routing', ['path-variants'], ['resolve-header', 'policy', 'quota']],
+    ['raw-path-keys', ['path-variants'], ['policy', 'quota', 'settle']],
   ];
   for (const [flaw, must, pass] of cases) {
     it(`${flaw}: fails ${must.join(', ')}; still passes ${pass.join(', ')}`, async () => {
