@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { settleOnFinish, type AdapterOptions, type AuthorizeInput, type Tenancy, type TenantResponseView } from '@tenant/core';
+import { settleOnFinish, type AdapterOptions, type AuthorizeInput, type Tenancy, type TenantRequest, type TenantResponseView } from '@tenant/core';
 import type { RouteCost, RoutePolicy } from './decorators.js';
 import { TenancyException } from './exception.js';
 import { stateOf, type RequestState } from './state.js';
@@ -17,6 +17,11 @@ function findState(args: readonly unknown[]): RequestState | undefined {
     if (state !== undefined) return state;
   }
   return undefined;
+}
+
+/** The view with the matched route, over the middleware's (which could not know it). */
+function withRoute(view: TenantRequest, route: string): TenantRequest {
+  return Object.create(view, { route: { value: route, enumerable: true } }) as TenantRequest;
 }
 
 interface RouteRules {
@@ -75,8 +80,12 @@ export class TenancyGuard implements CanActivate {
       // fail closed: a route this module guards, reached without its middleware
       throw new Error('[@tenant/nestjs] TenancyMiddleware did not run for this request: import TenancyModule.forRoot() (or forRootAsync()) in the application module');
     }
-    const { resolved, view } = state;
+    const { resolved } = state;
     const { pipeline } = this;
+    const request: unknown = http.getRequest();
+    // the route Nest matched, for the functions of the options (request.route): express req.route.path, fastify routeOptions.url
+    const route = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url ?? (request as { route?: { path?: unknown } }).route?.path;
+    const view: TenantRequest = typeof route === 'string' && state.view.route === undefined ? withRoute(state.view, route) : state.view;
     if (!resolved.ok) throw new TenancyException(resolved);
     if (resolved.tenant === undefined) return true; // skipped path, central host, or no tenant where none is required
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { adapterRequest, type AdapterOptions, type Tenancy, type TenantDecision } from '@tenant/core';
+import { Inject, Injectable, Optional, type NestMiddleware } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { adapterRequest, type AdapterOptions, type PathRouting, type Tenancy, type TenantDecision } from '@tenant/core';
 import { setState } from './state.js';
 import { TENANCY_OPTIONS, TENANCY_PIPELINE } from './tokens.js';
 
@@ -21,11 +22,27 @@ export class TenancyMiddleware implements NestMiddleware<IncomingMessage, Server
   constructor(
     @Inject(TENANCY_PIPELINE) private readonly pipeline: Tenancy,
     @Inject(TENANCY_OPTIONS) private readonly options: AdapterOptions,
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
   ) {}
+
+  // Read at the first request, once the platform's router exists.
+  private routing: PathRouting | undefined;
+
+  /**
+   * How the platform's router matches paths (Nest's `getRouteMatchingOptions()`
+   * of express and fastify), so that the canonical path `policyRequest` and
+   * `cost` see names what the router routes. The options' own `routing` wins.
+   */
+  private routingOf(): PathRouting {
+    if (this.routing !== undefined) return this.routing;
+    const matching = (this.adapterHost?.httpAdapter as { getRouteMatchingOptions?: () => { caseSensitive?: boolean; ignoreTrailingSlash?: boolean } } | undefined)?.getRouteMatchingOptions?.();
+    this.routing = Object.freeze(matching === undefined ? {} : { caseSensitive: matching.caseSensitive === true, strict: matching.ignoreTrailingSlash !== true });
+    return this.routing;
+  }
 
   use(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (error?: unknown) => void): void {
     // both platforms may strip the middleware's path from req.url; originalUrl is what the client sent
-    const view = adapterRequest(req, this.options, req.originalUrl ?? req.url);
+    const view = adapterRequest(req, this.options, req.originalUrl ?? req.url, { routing: this.routingOf() });
     const { pipeline } = this;
     pipeline.resolve(view).then((resolved: TenantDecision) => {
       setState(req, { view, res, resolved, tenant: resolved.ok ? resolved.tenant : undefined });

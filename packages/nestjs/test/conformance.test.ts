@@ -1,14 +1,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { All, Controller, Req, Res } from '@nestjs/common';
+import { All, Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { expect, it } from 'vitest';
 import type { TenantConfig } from '@tenant/core';
-import { runAdapterConformance, type ConformanceHandler } from '@tenant/adapter-testkit';
+import { runAdapterConformance, type ConformanceHandler, type ConformanceRoute } from '@tenant/adapter-testkit';
 import { CurrentTenant, TenancyModule } from '../src/index.js';
 import { NEST_MAJOR, PLATFORMS, startNest } from './platforms.js';
 
 type AnyRequest = IncomingMessage & { raw?: IncomingMessage; body?: unknown };
 type AnyResponse = ServerResponse & { raw?: ServerResponse; hijack?: () => void };
+
+/** The routes the suite asks for, mounted with Nest's router: one handler each, for its method only. */
+function routesOf(routes: readonly ConformanceRoute[], handler: ConformanceHandler) {
+  @Controller()
+  class RoutesController {}
+  const proto = RoutesController.prototype as unknown as Record<string, unknown>;
+  routes.forEach((route, i) => {
+    const name = `route${i}`;
+    proto[name] = async function (req: AnyRequest, res: AnyResponse, tenant: TenantConfig | undefined): Promise<void> {
+      const body = req.raw === undefined ? undefined : (req.body as Readable | undefined);
+      await handler({ req: req.raw ?? req, res: res.raw ?? res, tenant, route: route.path, ...(body === undefined ? {} : { body }) });
+      res.hijack?.();
+    };
+    Req()(proto, name, 0);
+    Res()(proto, name, 1);
+    CurrentTenant()(proto, name, 2);
+    (route.method === 'GET' ? Get : Post)(route.path)(proto, name, Object.getOwnPropertyDescriptor(proto, name)!);
+  });
+  return RoutesController;
+}
 
 function catchAll(handler: ConformanceHandler) {
   @Controller()
@@ -32,7 +52,8 @@ it('runs on the major of NestJS this run is for', () => {
 });
 
 for (const platform of PLATFORMS) {
-  runAdapterConformance(`nestjs ${NEST_MAJOR} on ${platform}`, async ({ options, handler }) =>
-    startNest(platform, { imports: [TenancyModule.forRoot(options)], controllers: [catchAll(handler)], rawBodies: true }),
+  runAdapterConformance(`nestjs ${NEST_MAJOR} on ${platform}`, async ({ options, handler, routes }) =>
+    // the suite's routes before the catch-all: Nest registers controllers' routes in order
+    startNest(platform, { imports: [TenancyModule.forRoot(options)], controllers: [routesOf(routes, handler), catchAll(handler)], rawBodies: true }),
   );
 }
