@@ -72,6 +72,7 @@ const isNodeResponse = (value: unknown): value is ServerResponse =>
 export class TenancyExceptionFilter implements ExceptionFilter<TenancyException> {
   constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
 
+  /** Answers an HTTP request with the rejection; hands the exception back to other kinds of handlers. */
   catch(exception: TenancyException, host: ArgumentsHost): void {
     // Other kinds of handlers (GraphQL) turn exceptions into their own errors: hand it back to them.
     if (host.getType() !== 'http') throw exception;

@@ -70,6 +70,11 @@ export class TenancyGuard implements CanActivate {
     return rules;
   }
 
+  /**
+   * Nest calls this before each handler.
+   * @returns true when admitted (or when the route needs no tenant).
+   * @throws TenancyException when refused; Error (500) when the module's middleware did not run for an HTTP request.
+   */
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return this.canActivateOther(context);
     const { skip, policy, cost } = this.rulesOf(context);

@@ -40,6 +40,7 @@ export class TenancyMiddleware implements NestMiddleware<IncomingMessage, Server
     return this.routing;
   }
 
+  /** Resolves the tenant of `req`, then calls `next()` inside its context (or explicitly in none). Never throws. */
   use(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (error?: unknown) => void): void {
     // both platforms may strip the middleware's path from req.url; originalUrl is what the client sent
     const view = adapterRequest(req, this.options, req.originalUrl ?? req.url, { routing: this.routingOf() });
