@@ -227,7 +227,9 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   #isTenantColumn(name: string): boolean {
-    return this.#scope.fold(name) === this.#scope.foldedColumn;
+    if (this.#scope.fold(name) === this.#scope.foldedColumn) return true;
+    // set({ 'x.tenant_id': ... }) is one quoted name with a dot: refused all the same.
+    return name.includes('.') && this.#scope.fold(name.slice(name.lastIndexOf('.') + 1)) === this.#scope.foldedColumn;
   }
 
   #condition(qualifier: TableNode): OperationNode {
@@ -432,8 +434,11 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   protected override transformReference(node: ReferenceNode, queryId?: QueryId): ReferenceNode {
-    // sql.ref('orders.total') in raw SQL names a column: its table qualifier cannot be a FROM item.
+    // sql.ref('orders.total') in raw SQL names a column, whose table qualifier
+    // cannot be a FROM item; but sql.ref('public.orders') compiles to
+    // "public"."orders": its column part is checked.
     if (this.#rawDepth === 0 || node.table === undefined) return super.transformReference(node, queryId);
+    if (ColumnNode.is(node.column) && this.#isTenantRawName(node.column.column.name)) refuse(RAW_REFUSAL);
     const depth = this.#rawDepth;
     this.#rawDepth = 0;
     const out = super.transformReference(node, queryId);
@@ -441,8 +446,14 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     return out;
   }
 
+  /** A name in raw SQL: sql.id('public.orders') is one quoted name, "public.orders": its parts are checked too. */
+  #isTenantRawName(name: string): boolean {
+    if (this.#isTenantName(name)) return true;
+    return name.includes('.') && name.split('.').some((part) => this.#isTenantName(part));
+  }
+
   protected override transformIdentifier(node: IdentifierNode, queryId?: QueryId): IdentifierNode {
-    if (this.#rawDepth > 0 && this.#isTenantName(node.name)) refuse(RAW_REFUSAL);
+    if (this.#rawDepth > 0 && this.#isTenantRawName(node.name)) refuse(RAW_REFUSAL);
     return super.transformIdentifier(node, queryId);
   }
 }
