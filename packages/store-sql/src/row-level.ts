@@ -5,6 +5,7 @@ import {
   AndNode,
   BinaryOperationNode,
   ColumnNode,
+  ColumnUpdateNode,
   IdentifierNode,
   ListNode,
   OnNode,
@@ -142,7 +143,88 @@ const FOLDS: Readonly<Record<SqlDialectName, Fold>> = { sqlite: foldSqlite, post
 const WORD = /[\p{L}\p{N}_$]+/gu;
 const UNICODE_ESCAPE = /u&\s*["']/i;
 
+// Functions and tables that run SQL built from text, or hold copies of column
+// values (planner statistics): a tenant table's name need not appear to read
+// it. Refused in raw SQL on a scoped instance, whatever the query touches.
+const DANGEROUS = new Set([
+  'query_to_xml', 'query_to_xml_and_xmlschema', 'query_to_xmlschema', 'cursor_to_xml', 'cursor_to_xmlschema',
+  'table_to_xml', 'table_to_xml_and_xmlschema', 'table_to_xmlschema', 'schema_to_xml', 'schema_to_xml_and_xmlschema',
+  'schema_to_xmlschema', 'database_to_xml', 'database_to_xml_and_xmlschema', 'database_to_xmlschema', 'ts_stat',
+  'dblink', 'dblink_exec', 'dblink_open', 'dblink_fetch', 'dblink_send_query', 'pg_read_file', 'pg_read_binary_file', 'lo_import',
+  'pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs', 'pg_statistic', 'pg_statistic_ext_data',
+  'prepare', 'execute', 'column_statistics', 'column_stats', 'sqlite_dbpage', 'dbstat', 'sqlite_stat4', 'load_extension',
+]);
+
+const DOLLAR_QUOTE = /^\$(?:[\p{L}_][\p{L}\p{N}_]*)?\$/u;
+
+/**
+ * What, in one raw SQL node's own text, could change the structure of the
+ * query around it — end it, comment out the rest (the tenant condition comes
+ * after the user's WHERE), or close the parentheses the plugin puts around the
+ * user's condition — or that this scanner cannot read the way the database
+ * does. Parameters are replaced by a space: kysely compiles them balanced, and
+ * raw ones are checked on their own. Quotes follow the dialect: a character
+ * that quotes in one dialect and not in another is refused when the dialect is
+ * unknown.
+ */
+function rawStructureProblem(text: string, dialect: SqlDialectName | undefined): string | undefined {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i] as string;
+    if (quote !== '') {
+      if (c === quote) quote = '';
+      // MySQL escapes with backslashes (unless NO_BACKSLASH_ESCAPES), PostgreSQL in E'' strings: ambiguous, refused.
+      else if (c === '\\' && dialect !== 'sqlite' && (quote === "'" || quote === '"')) return 'a backslash in a quoted string';
+      continue;
+    }
+    switch (c) {
+      case "'":
+      case '"':
+        quote = c;
+        break;
+      case '`':
+        if (dialect === 'mysql' || dialect === 'sqlite') quote = '`';
+        else if (dialect === undefined) return 'a backtick';
+        break;
+      case '[':
+        if (dialect === 'sqlite') quote = ']';
+        else if (dialect === undefined) return 'a bracket';
+        break;
+      case '(':
+        depth += 1;
+        break;
+      case ')':
+        depth -= 1;
+        if (depth < 0) return 'an unbalanced parenthesis';
+        break;
+      case ';':
+        return 'a semicolon';
+      case '-':
+        if (text[i + 1] === '-') return 'a comment';
+        break;
+      case '/':
+        if (text[i + 1] === '*') return 'a comment';
+        break;
+      case '*':
+        if (text[i + 1] === '/') return 'a comment';
+        break;
+      case '#':
+        if (dialect !== 'postgres' && dialect !== 'sqlite') return 'a comment';
+        break;
+      case '$':
+        if (DOLLAR_QUOTE.test(text.slice(i, i + 80))) return 'a dollar-quoted string';
+        break;
+      default:
+    }
+  }
+  if (quote !== '') return 'an unterminated quote';
+  if (depth !== 0) return 'an unbalanced parenthesis';
+  return undefined;
+}
+
 interface Scope {
+  readonly dialect: SqlDialectName | undefined;
   readonly fold: Fold;
   /** Folded table name → null (any schema) or the folded schemas it is declared in. */
   readonly tables: ReadonlyMap<string, ReadonlySet<string> | null>;
@@ -173,8 +255,14 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   readonly #scope: Scope;
   #tenant: string | undefined;
   #rawDepth = 0;
+  /** Inside the value of a SET (update) item. */
+  #inSetValue = false;
+  /** A raw SET value names the tenant column (refused when the update is on a tenant table). */
+  #setValueNamesColumn = false;
   touched = false;
   sawWith = false;
+  /** The first structural problem met in raw SQL (refused when the query touches a tenant table). */
+  rawProblem: string | undefined;
 
   constructor(scope: Scope) {
     super();
@@ -185,8 +273,11 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   reset(): void {
     this.#tenant = undefined;
     this.#rawDepth = 0;
+    this.#inSetValue = false;
+    this.#setValueNamesColumn = false;
     this.touched = false;
     this.sawWith = false;
+    this.rawProblem = undefined;
   }
 
   tenant(): string {
@@ -306,33 +397,55 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   // A query nested in raw SQL (sql`exists (${subquery})`) is scoped like any
   // other: the raw-identifier check applies to the raw SQL's own parameters only.
   #enterQuery(): number {
-    const depth = this.#rawDepth;
+    const state = this.#rawDepth * 2 + (this.#inSetValue ? 1 : 0);
     this.#rawDepth = 0;
-    return depth;
+    this.#inSetValue = false;
+    return state;
+  }
+
+  #leaveQuery(state: number): void {
+    this.#rawDepth = state >> 1;
+    this.#inSetValue = (state & 1) === 1;
+  }
+
+  /** Raw SQL after the tenant condition (modifyEnd) could continue it (`or true`, `, (another row)`). */
+  #checkEndModifiers(modifiers: readonly OperationNode[] | undefined): void {
+    for (const modifier of modifiers ?? []) {
+      if (RawNode.is(modifier) || (modifier as { rawModifier?: OperationNode }).rawModifier !== undefined) {
+        refuse('Raw SQL at the end of a query on a tenant table (modifyEnd) cannot be scoped: it follows the tenant condition');
+      }
+    }
   }
 
   protected override transformSelectQuery(node: SelectQueryNode, queryId?: QueryId): SelectQueryNode {
     const seen = this.#seen(node);
     if (seen) return seen;
-    const depth = this.#enterQuery();
+    const state = this.#enterQuery();
     const out = super.transformSelectQuery(node, queryId);
-    this.#rawDepth = depth;
+    this.#leaveQuery(state);
     const where = this.#itemConditions(out.from?.froms);
     const joins = this.#joins(out.joins, where, where.length > 0);
     if (where.length === 0 && joins === out.joins) return out;
     const changed = where.length > 0 || joins?.some((j, i) => j !== out.joins?.[i]) === true;
+    if (changed) this.#checkEndModifiers(out.endModifiers);
     return this.#mark({ ...out, joins, where: this.#where(out.where, where) } as SelectQueryNode, changed);
   }
 
   protected override transformUpdateQuery(node: UpdateQueryNode, queryId?: QueryId): UpdateQueryNode {
     const seen = this.#seen(node);
     if (seen) return seen;
-    const depth = this.#enterQuery();
+    const state = this.#enterQuery();
+    const namesColumn = this.#setValueNamesColumn;
+    this.#setValueNamesColumn = false;
     const out = super.transformUpdateQuery(node, queryId);
-    this.#rawDepth = depth;
+    const setValueNamesColumn = this.#setValueNamesColumn;
+    this.#setValueNamesColumn = namesColumn;
+    this.#leaveQuery(state);
     const targets = out.table === undefined ? [] : ListNode.is(out.table) ? out.table.items : [out.table];
     const where = this.#itemConditions(targets);
     if (where.length > 0) {
+      // set({ body: sql`'x', tenant_id = 'other'` }) adds an assignment the key check cannot see.
+      if (setValueNamesColumn) refuse(`A SET value written as raw SQL may not name ${this.#scope.column} in an update of a tenant table`);
       for (const update of out.updates ?? []) {
         // A key written as an expression is resolved to its column; raw SQL that cannot be read is refused.
         const column = keyName(update.column);
@@ -345,29 +458,32 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     where.push(...this.#itemConditions(out.from?.froms));
     const joins = this.#joins(out.joins, where, where.length > 0);
     if (where.length === 0 && joins === out.joins) return out;
+    this.#checkEndModifiers(out.endModifiers);
     return this.#mark({ ...out, joins, where: this.#where(out.where, where) } as UpdateQueryNode, true);
   }
 
   protected override transformDeleteQuery(node: DeleteQueryNode, queryId?: QueryId): DeleteQueryNode {
     const seen = this.#seen(node);
     if (seen) return seen;
-    const depth = this.#enterQuery();
+    const state = this.#enterQuery();
     const out = super.transformDeleteQuery(node, queryId);
-    this.#rawDepth = depth;
+    this.#leaveQuery(state);
     const where = [...this.#itemConditions(out.from.froms), ...this.#itemConditions(out.using?.tables)];
     const joins = this.#joins(out.joins, where, where.length > 0);
     if (where.length === 0 && joins === out.joins) return out;
+    this.#checkEndModifiers(out.endModifiers);
     return this.#mark({ ...out, joins, where: this.#where(out.where, where) } as DeleteQueryNode, true);
   }
 
   protected override transformInsertQuery(node: InsertQueryNode, queryId?: QueryId): InsertQueryNode {
     const seen = this.#seen(node);
     if (seen) return seen;
-    const depth = this.#enterQuery();
+    const state = this.#enterQuery();
     const out = super.transformInsertQuery(node, queryId);
-    this.#rawDepth = depth;
+    this.#leaveQuery(state);
     if (out.into === undefined || this.#tenantTable(out.into) === undefined) return out;
     const table = out.into.table.identifier.name;
+    this.#checkEndModifiers(out.endModifiers);
     if (out.values === undefined || !ValuesNode.is(out.values)) refuse(`insert into ${table} from a select (or without values) cannot be scoped: insert values`);
     if (out.onConflict?.updates !== undefined) refuse(`insert into ${table} ... on conflict do update cannot be scoped: the conflicting row may belong to another tenant`);
     if (out.onDuplicateKey !== undefined) refuse(`insert into ${table} ... on duplicate key update cannot be scoped: the conflicting row may belong to another tenant`);
@@ -423,14 +539,27 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     for (const fragment of node.sqlFragments) {
       if (UNICODE_ESCAPE.test(fragment)) refuse('Raw SQL with U&"..." escapes cannot be checked for tenant table names: write names plainly');
       for (const word of fragment.match(WORD) ?? []) {
-        if (this.#isTenantName(word)) refuse(RAW_REFUSAL);
+        const folded = this.#scope.fold(word);
+        if (this.#scope.tables.has(folded)) refuse(RAW_REFUSAL);
+        if (DANGEROUS.has(folded)) refuse(`Raw SQL calling ${word} can read tables it does not name: use unscoped(db)`);
+        if (this.#inSetValue && folded === this.#scope.foldedColumn) this.#setValueNamesColumn = true;
       }
     }
+    this.rawProblem ??= rawStructureProblem(node.sqlFragments.length === 1 ? (node.sqlFragments[0] as string) : node.sqlFragments.join(' '), this.#scope.dialect);
     // Identifiers among the parameters (sql.table(), sql.id(), sql.ref()) are checked in transformIdentifier.
     this.#rawDepth += 1;
     const out = super.transformRaw(node, queryId);
     this.#rawDepth -= 1;
     return out;
+  }
+
+  protected override transformColumnUpdate(node: ColumnUpdateNode, queryId?: QueryId): ColumnUpdateNode {
+    const column = this.transformNode(node.column, queryId);
+    const inSetValue = this.#inSetValue;
+    this.#inSetValue = true;
+    const value = this.transformNode(node.value, queryId);
+    this.#inSetValue = inSetValue;
+    return ColumnUpdateNode.create(column, value);
   }
 
   protected override transformReference(node: ReferenceNode, queryId?: QueryId): ReferenceNode {
@@ -439,6 +568,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     // "public"."orders": its column part is checked.
     if (this.#rawDepth === 0 || node.table === undefined) return super.transformReference(node, queryId);
     if (ColumnNode.is(node.column) && this.#isTenantRawName(node.column.column.name)) refuse(RAW_REFUSAL);
+    if (this.#inSetValue && ColumnNode.is(node.column) && this.#isTenantColumn(node.column.column.name)) this.#setValueNamesColumn = true;
     const depth = this.#rawDepth;
     this.#rawDepth = 0;
     const out = super.transformReference(node, queryId);
@@ -453,7 +583,10 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   protected override transformIdentifier(node: IdentifierNode, queryId?: QueryId): IdentifierNode {
-    if (this.#rawDepth > 0 && this.#isTenantRawName(node.name)) refuse(RAW_REFUSAL);
+    if (this.#rawDepth > 0) {
+      if (this.#isTenantRawName(node.name)) refuse(RAW_REFUSAL);
+      if (this.#inSetValue && this.#isTenantColumn(node.name)) this.#setValueNamesColumn = true;
+    }
     return super.transformIdentifier(node, queryId);
   }
 }
@@ -525,7 +658,7 @@ export function tenantScopePlugin(options: TenantScopeOptions): KyselyPlugin {
   const column = checkIdentifier(options.column ?? 'tenant_id', 'column');
   const tenantId = options.tenantId ?? currentTenantId;
   if (typeof tenantId !== 'function') throw new TypeError('[@tenant/store-sql] tenantId must be a function');
-  const scope: Scope = { fold, tables, column, foldedColumn: fold(column), tenantId };
+  const scope: Scope = { dialect, fold, tables, column, foldedColumn: fold(column), tenantId };
   // transformQuery is synchronous, so one transformer serves every query; a
   // re-entrant call (none is known) would get a fresh one.
   const shared = new TenantScopeTransformer(scope);
@@ -544,6 +677,9 @@ export function tenantScopePlugin(options: TenantScopeOptions): KyselyPlugin {
         const node = transformer.transformNode(args.node, args.queryId);
         if (transformer.touched && transformer.sawWith) {
           refuse('A query with a CTE (with) on a tenant table cannot be scoped: use a subquery, or unscoped(db)');
+        }
+        if (transformer.touched && transformer.rawProblem !== undefined) {
+          refuse(`Raw SQL in a query on a tenant table may not contain ${transformer.rawProblem}: it could end the query, comment out or escape the tenant condition`);
         }
         plugin[LAST] = transformer.touched ? transformer.tenant() : null;
         return node;

@@ -412,6 +412,42 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
             };
           },
           () => {
+            // Raw fragments that name no tenant table: harmless ones run; ones that could end the query, comment out
+            // or escape the tenant condition, add an assignment or a row, or read tables they do not name are refused.
+            const id2 = nextId++;
+            const variants: { label: string; refuse: boolean; make: (db: AnyKysely) => any }[] = [
+              { label: 'where n > param', refuse: false, make: (db) => db.selectFrom(N).select(['id', 'tenant_id', 'body']).where(sql<boolean>`n > ${0}`) },
+              { label: "where body like '%(%' or n = 1", refuse: false, make: (db) => db.selectFrom(N).select(['id', 'tenant_id']).where(sql<boolean>`body like '%(%' or n = 1`) },
+              { label: 'select lower(body)', refuse: false, make: (db) => db.selectFrom(N).select(['id', sql<string>`lower(body)`.as('b')]) },
+              { label: 'update set body = upper(body)', refuse: false, make: (db) => db.updateTable(N).set({ body: sql`upper(body)` }).where('id', '=', targetId) },
+              { label: 'where true) or (true', refuse: true, make: (db) => db.selectFrom(N).selectAll().where(sql<boolean>`true) or (true`) },
+              { label: 'where true) --', refuse: true, make: (db) => db.selectFrom(N).selectAll().where(sql<boolean>`1 = 1) --`) },
+              { label: 'where 1 = 1 /*', refuse: true, make: (db) => db.selectFrom(N).selectAll().where(sql<boolean>`1 = 1 /*`) },
+              { label: 'left join on true) or (true', refuse: true, make: (db) => db.selectFrom(`${U} as u`).leftJoin(`${N} as n`, (j: any) => j.on(sql`true) or (true`)).select(['n.id as nid', 'n.body']) },
+              { label: 'select modifyEnd(or true)', refuse: true, make: (db) => db.selectFrom(N).selectAll().modifyEnd(sql`or true`) },
+              { label: 'delete modifyEnd(or true)', refuse: true, make: (db) => db.deleteFrom(N).where('id', '=', -1).modifyEnd(sql`or true`) },
+              { label: 'update modifyEnd(or true)', refuse: true, make: (db) => db.updateTable(N).set({ n: 2 }).where('id', '=', -1).modifyEnd(sql`or true`) },
+              { label: 'insert modifyEnd(, (another row))', refuse: true, make: (db) => db.insertInto(N).values({ id: nextId++, body: 'x', n: 1 }).modifyEnd(sql`, (${id2}, 'x', 1, ${other})`) },
+              { label: "insert value 'x'), (another row", refuse: true, make: (db) => db.insertInto(N).values({ id: nextId++, n: 1, body: sql`'x', ${me.id}), (${id2}, 1, 'y'` }) },
+              { label: "update set body = 'x', tenant_id = other", refuse: true, make: (db) => db.updateTable(N).set({ body: sql`'x', ${sql.raw(colSpelling)} = ${other}` }).where('id', '=', targetId) },
+              { label: 'update set body = sql.ref(tenant_id)', refuse: true, make: (db) => db.updateTable(N).set({ body: sql`${sql.ref('tenant_id')}` }) },
+              { label: 'where ... ; delete', refuse: true, make: (db) => db.selectFrom(N).selectAll().where(sql<boolean>`true; delete from x`) },
+              ...(dialect.name === 'postgres'
+                ? [
+                    { label: "where $$'$$) or true --'", refuse: true, make: (db: AnyKysely) => db.selectFrom(N).selectAll().where(sql<boolean>`$$'$$ = 'x') or (true`) },
+                    { label: "query_to_xml('select * from no' || 'tes')", refuse: true, make: (db: AnyKysely) => db.selectFrom(U).select(sql`query_to_xml('select * from ' || ${NOTES.slice(0, 3)} || ${NOTES.slice(3)}, true, false, '')::text`.as('x')) },
+                    { label: 'database_to_xml', refuse: true, make: (db: AnyKysely) => db.selectFrom(U).select(sql`database_to_xml(true, false, '')::text`.as('x')) },
+                  ]
+                : []),
+              ...(dialect.name === 'mysql'
+                ? [{ label: "where body = '\\') or (true -- '", refuse: true, make: (db: AnyKysely) => db.selectFrom(N).selectAll().where(sql<boolean>`body = '\\') or (true -- '`) }]
+                : []),
+              ...(dialect.name === 'sqlite' ? [{ label: "where [')] or (true --", refuse: true, make: (db: AnyKysely) => db.selectFrom(N).selectAll().where(sql<boolean>`'[' = ']') or (true`) }] : []),
+            ];
+            const variant = pick(variants);
+            return { label: `raw fragment: ${variant.label}`, kind: 'builder', refuse: variant.refuse, read: variant.label.startsWith('where') || variant.label.startsWith('select'), make: variant.make };
+          },
+          () => {
             const what = pick(['cte', 'rightJoin', 'fullJoin', ...(dialect.name === 'postgres' ? ['merge'] : [])] as const);
             return {
               label: `refused shape: ${what}`,
