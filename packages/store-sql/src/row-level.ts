@@ -20,10 +20,12 @@ import {
   ValueNode,
   ValuesNode,
   WhereNode,
+  type AggregateFunctionNode,
   type AlterTableNode,
   type CompiledQuery,
   type DeleteQueryNode,
   type DropTableNode,
+  type FunctionNode,
   type InsertQueryNode,
   type JoinNode,
   type Kysely,
@@ -535,17 +537,34 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     return super.transformWith(node, queryId);
   }
 
-  protected override transformRaw(node: RawNode, queryId?: QueryId): RawNode {
-    for (const fragment of node.sqlFragments) {
-      if (UNICODE_ESCAPE.test(fragment)) refuse('Raw SQL with U&"..." escapes cannot be checked for tenant table names: write names plainly');
-      for (const word of fragment.match(WORD) ?? []) {
-        const folded = this.#scope.fold(word);
-        if (this.#scope.tables.has(folded)) refuse(RAW_REFUSAL);
-        if (DANGEROUS.has(folded)) refuse(`Raw SQL calling ${word} can read tables it does not name: use unscoped(db)`);
-        if (this.#inSetValue && folded === this.#scope.foldedColumn) this.#setValueNamesColumn = true;
-      }
+  /** The words of raw SQL text: tenant tables and dangerous functions are refused; the tenant column is noted in SET values. */
+  #checkRawWords(text: string): void {
+    if (UNICODE_ESCAPE.test(text)) refuse('Raw SQL with U&"..." escapes cannot be checked for tenant table names: write names plainly');
+    for (const word of text.match(WORD) ?? []) {
+      const folded = this.#scope.fold(word);
+      if (this.#scope.tables.has(folded)) refuse(RAW_REFUSAL);
+      if (DANGEROUS.has(folded)) refuse(`Raw SQL calling ${word} can read tables it does not name: use unscoped(db)`);
+      if (this.#inSetValue && folded === this.#scope.foldedColumn) this.#setValueNamesColumn = true;
     }
-    this.rawProblem ??= rawStructureProblem(node.sqlFragments.length === 1 ? (node.sqlFragments[0] as string) : node.sqlFragments.join(' '), this.#scope.dialect);
+  }
+
+  // eb.fn(name) prints its name as written, unquoted: it is raw SQL too.
+  protected override transformFunction(node: FunctionNode, queryId?: QueryId): FunctionNode {
+    this.#checkRawWords(node.func);
+    this.rawProblem ??= rawStructureProblem(node.func, this.#scope.dialect);
+    return super.transformFunction(node, queryId);
+  }
+
+  protected override transformAggregateFunction(node: AggregateFunctionNode, queryId?: QueryId): AggregateFunctionNode {
+    this.#checkRawWords(node.func);
+    this.rawProblem ??= rawStructureProblem(node.func, this.#scope.dialect);
+    return super.transformAggregateFunction(node, queryId);
+  }
+
+  protected override transformRaw(node: RawNode, queryId?: QueryId): RawNode {
+    const text = node.sqlFragments.length === 1 ? (node.sqlFragments[0] as string) : node.sqlFragments.join(' ');
+    this.#checkRawWords(text);
+    this.rawProblem ??= rawStructureProblem(text, this.#scope.dialect);
     // Identifiers among the parameters (sql.table(), sql.id(), sql.ref()) are checked in transformIdentifier.
     this.#rawDepth += 1;
     const out = super.transformRaw(node, queryId);

@@ -378,3 +378,12 @@ describe('raw fragments', () => {
 function db0(): AnyKysely {
   return withTenantScope(compileOnly('postgres'), { tables: ['notes'] });
 }
+
+describe('function names are raw SQL', () => {
+  it('checks eb.fn and aggregate names like raw fragments', () => {
+    expect(refusal(() => db.selectFrom('customers').select((eb) => eb.fn('query_to_xml', [eb.val('select * from ord' + 'ers'), eb.lit(true), eb.lit(false), eb.val('')]).as('x')))).toMatch(/query_to_xml/);
+    expect(refusal(() => db.selectFrom('customers').select((eb) => eb.fn('(select count(*) from orders)', []).as('x')))).toMatch(/names a tenant table/);
+    expect(refusal(() => db.selectFrom('orders').select((eb) => eb.fn('lower', ['sku']).as('s')).where((eb) => eb.fn<boolean>('true) or (true', [])))).toMatch(/unbalanced parenthesis/);
+    expect(refusal(() => db.selectFrom('orders').select((eb) => [eb.fn('lower', ['sku']).as('s'), eb.fn.count('id').as('n')]).groupBy('sku'))).toBeUndefined();
+  });
+});

@@ -431,6 +431,8 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
               { label: "insert value 'x'), (another row", refuse: true, make: (db) => db.insertInto(N).values({ id: nextId++, n: 1, body: sql`'x', ${me.id}), (${id2}, 1, 'y'` }) },
               { label: "update set body = 'x', tenant_id = other", refuse: true, make: (db) => db.updateTable(N).set({ body: sql`'x', ${sql.raw(colSpelling)} = ${other}` }).where('id', '=', targetId) },
               { label: 'update set body = sql.ref(tenant_id)', refuse: true, make: (db) => db.updateTable(N).set({ body: sql`${sql.ref('tenant_id')}` }) },
+              { label: "where eb.fn('true) or (true')", refuse: true, make: (db) => db.selectFrom(N).selectAll().where((eb: any) => eb.fn('true) or (true', [])) },
+              { label: "select eb.fn('(select body from notes)')", refuse: true, make: (db) => db.selectFrom(U).select((eb: any) => eb.fn(`(select max(body) from ${NOTES})`, []).as('x')) },
               { label: 'where ... ; delete', refuse: true, make: (db) => db.selectFrom(N).selectAll().where(sql<boolean>`true; delete from x`) },
               ...(dialect.name === 'postgres'
                 ? [
