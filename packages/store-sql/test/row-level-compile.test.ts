@@ -19,6 +19,7 @@ import {
 import { createTestTenant } from '@tenant/core/testing';
 import { TenantError, runWithTenant, runWithoutTenant } from '@tenant/core';
 import { tenantScopePlugin, unscoped, withTenantScope } from '../src/index.js';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { AnyKysely } from '../src/dialect.js';
 import type { AnyExpressionBuilder } from './dialects.js';
 
@@ -385,5 +386,19 @@ describe('function names are raw SQL', () => {
     expect(refusal(() => db.selectFrom('customers').select((eb) => eb.fn('(select count(*) from orders)', []).as('x')))).toMatch(/names a tenant table/);
     expect(refusal(() => db.selectFrom('orders').select((eb) => eb.fn('lower', ['sku']).as('s')).where((eb) => eb.fn<boolean>('true) or (true', [])))).toMatch(/unbalanced parenthesis/);
     expect(refusal(() => db.selectFrom('orders').select((eb) => [eb.fn('lower', ['sku']).as('s'), eb.fn.count('id').as('n')]).groupBy('sku'))).toBeUndefined();
+  });
+});
+
+describe("kysely's own raw helpers", () => {
+  it('pass the raw checks, and their subqueries are scoped', () => {
+    const q = compile(() =>
+      db
+        .selectFrom('orders')
+        .select((eb) => [
+          jsonArrayFrom(eb.selectFrom('items').select(['items.sku']).whereRef('items.order_id', '=', 'orders.id')).as('items'),
+          jsonObjectFrom(eb.selectFrom('items').select(['items.sku']).limit(1)).as('first'),
+        ]),
+    );
+    expect(q.parameters).toEqual(['acme', 'acme', 1, 'acme']);
   });
 });
