@@ -114,13 +114,22 @@ function truncateBytes(name: string): string {
   return bytes.length <= MAX_BYTES ? name : decoder.decode(bytes.subarray(0, MAX_BYTES)).replace(/\ufffd+$/, '');
 }
 
+const asciiFold = (name: string): string => name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+
+// The fast path of every fold: toLowerCase, and if that gives a plain ASCII
+// name, it is the answer (a few non-ASCII letters lower-case to ASCII, such as
+// the Kelvin sign to k: matching them is wider than SQLite, never narrower).
+
 /** SQLite: ASCII letters fold, nothing else. */
-const foldSqlite: Fold = (name) => name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+const foldSqlite: Fold = (name) => {
+  const lower = name.toLowerCase();
+  return PLAIN.test(lower) ? lower : asciiFold(name);
+};
 
 /** PostgreSQL: ASCII fold (wider than quoted identifiers), NAMEDATALEN truncation. */
 const foldPostgres: Fold = (name) => {
-  const lower = foldSqlite(name);
-  return PLAIN.test(lower) ? lower : truncateBytes(lower);
+  const lower = name.toLowerCase();
+  return PLAIN.test(lower) ? lower : truncateBytes(asciiFold(name));
 };
 
 /** MySQL/MariaDB and unknown dialects: Unicode case, accents, compatibility forms, trailing spaces. */
@@ -730,9 +739,15 @@ function isScopePlugin(plugin: KyselyPlugin): plugin is ScopePlugin {
 
 interface Guard {
   readonly plugin: ScopePlugin;
-  /** Root nodes the plugin chain produced → the tenant they were scoped to (null: no tenant table). */
-  readonly transformed: WeakMap<object, string | null>;
-  /** Compiled queries built from such nodes → the same. */
+  /**
+   * The root node the plugin chain produced last, and the tenant it was
+   * scoped to (null: no tenant table). kysely compiles a node right after
+   * transforming it (`compileQuery(transformQuery(node))`), so one slot
+   * suffices; a node compiled later is not marked, and refused (fail closed).
+   */
+  lastNode: object | undefined;
+  lastTenant: string | null;
+  /** Compiled queries built from such nodes → the tenant. */
   readonly checked: WeakMap<object, string | null>;
 }
 
@@ -765,14 +780,15 @@ function guardExecutor<E extends QueryExecutor>(executor: E, guard: Guard): E {
   };
   const methods: Partial<Record<keyof QueryExecutor, unknown>> = {
     transformQuery(node: RootOperationNode, queryId: QueryId) {
+      guard.lastNode = undefined;
       const out = inner.transformQuery.call(executor, node, queryId);
-      guard.transformed.set(out, guard.plugin[LAST]);
+      guard.lastNode = out;
+      guard.lastTenant = guard.plugin[LAST];
       return out;
     },
     compileQuery(node: RootOperationNode, queryId: QueryId) {
       const compiled = inner.compileQuery.call(executor, node, queryId);
-      const tenant = guard.transformed.get(node);
-      if (tenant !== undefined) guard.checked.set(compiled, tenant);
+      if (node === guard.lastNode) guard.checked.set(compiled, guard.lastTenant);
       return compiled;
     },
     executeQuery(compiled: CompiledQuery) {
@@ -832,7 +848,7 @@ export function withTenantScope<DB>(db: Kysely<DB>, options: TenantScopeOptions)
   const dialect = options?.dialect ?? tryDetectDialect(db as AnyKysely);
   const plugin = tenantScopePlugin({ ...options, ...(dialect === undefined ? {} : { dialect }) }) as ScopePlugin;
   const out = db.withPlugin(plugin);
-  guardExecutor(out.getExecutor(), { plugin, transformed: new WeakMap(), checked: new WeakMap() });
+  guardExecutor(out.getExecutor(), { plugin, lastNode: undefined, lastTenant: null, checked: new WeakMap() });
   return out;
 }
 

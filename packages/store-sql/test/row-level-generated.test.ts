@@ -261,7 +261,7 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
             verify: (rows, before, _after, t) => {
               for (const row of rows) {
                 expect(Number(row['tag_count'])).toBe(ownIds(before.tags, t).length);
-                if (row['first_body'] !== null) expect(String(row['first_body']).startsWith(`${t}:`)).toBe(true);
+                if (row['first_body'] !== null) expect(String(row['first_body']).toLowerCase().startsWith(`${t}:`)).toBe(true);
               }
             },
           }),
@@ -593,7 +593,7 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
           const foreignIds = new Set([...before.notes, ...before.tags].filter((r) => r['tenant_id'] !== tenant).map((r) => Number(r['id'])));
           for (const row of rows ?? []) {
             for (const [key, value] of Object.entries(row)) {
-              if (typeof value === 'string') expect(foreign.some((id) => value.includes(id)), `${where}: read ${key}=${value}`).toBe(false);
+              if (typeof value === 'string') expect(foreign.some((id) => value.toLowerCase().includes(id)), `${where}: read ${key}=${value}`).toBe(false);
               if (/^(id|nid|gid)$/i.test(key) && value !== null) expect(foreignIds.has(Number(value)), `${where}: read another tenant's row id ${String(value)}`).toBe(false);
             }
           }
