@@ -360,7 +360,7 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
               },
               verify: (rows, before, after, t) => {
                 for (const r of rows) if ('tenant_id' in r) expect(r['tenant_id']).toBe(t);
-                if (how === 'body' && where === 'id' && target['tenant_id'] === t && before.notes.some((r) => r['id'] === targetId)) {
+                if (how === 'body' && where === 'id' && before.notes.some((r) => r['id'] === targetId && r['tenant_id'] === t)) {
                   expect(after.notes.find((r) => r['id'] === targetId)?.['body']).toBe(body);
                 }
               },
@@ -405,7 +405,7 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
               },
               verify: (rows, before, after, t) => {
                 for (const r of rows) expect(r['tenant_id']).toBe(t);
-                if (where === 'id' && target['tenant_id'] === t) expect(after.notes.some((r) => r['id'] === targetId)).toBe(false);
+                if (where === 'id' && before.notes.some((r) => r['id'] === targetId && r['tenant_id'] === t)) expect(after.notes.some((r) => r['id'] === targetId)).toBe(false);
                 if (where === 'all') expect(ownIds(after.notes, t)).toEqual([]);
                 expect(before.notes.length - after.notes.length).toBe(ownIds(before.notes, t).length - ownIds(after.notes, t).length);
               },
