@@ -64,7 +64,8 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
     const hooks: TenantHooks[] = [metrics.hooks, { onError: ({ phase, error, tenantId }) => console.error(`[example-saas] ${phase} failure${tenantId ? ` (tenant ${tenantId})` : ''}:`, error) }];
 
     // Tenant configs: SQL is the source of truth; a read-through cache in front.
-    const sqlStore = createSqlTenantStore({ db: database.db });
+    // timeoutMs: a read the database does not answer in time is a store failure (stale copy or 503), never a hung request.
+    const sqlStore = createSqlTenantStore({ db: database.db, timeoutMs: 2_000 });
     let store: TenantStore;
     let quota: QuotaManager;
     if (config.redisUrl) {
@@ -74,7 +75,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       const subscriber = await connectRedis(config.redisUrl, 'subscriber', warn);
       closers.push(() => subscriber.disconnect());
       // memory -> Redis -> SQL, invalidated on every instance by pub/sub
-      const layered = createLayeredTenantStore(sqlStore, { redis, subscriber, prefix: `${config.redisPrefix}tenant:`, memory: { ttlMs: 30_000 }, onError: onCacheError });
+      const layered = createLayeredTenantStore(sqlStore, { redis, subscriber, prefix: `${config.redisPrefix}tenant:`, memory: { ttlMs: 30_000, timeoutMs: 1_000 }, onError: onCacheError });
       closers.push(() => layered.close());
       await layered.ready();
       metrics.trackCacheStats(() => {
@@ -85,7 +86,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       // exact sliding windows shared by every instance; Redis down -> 503 (fail closed)
       quota = createRedisSlidingQuota({ client: redis, prefix: `${config.redisPrefix}quota:`, onFailure: 'closed', hooks });
     } else {
-      const cached = createCachedTenantStore(sqlStore, { ttlMs: 30_000, onError: onCacheError });
+      const cached = createCachedTenantStore(sqlStore, { ttlMs: 30_000, timeoutMs: 1_000, onError: onCacheError });
       closers.push(() => cached.close());
       metrics.trackCacheStats(() => ({ memory: cached.stats() }));
       store = cached;

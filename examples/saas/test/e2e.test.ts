@@ -222,6 +222,18 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(2);
   });
 
+  it('counts the cache hits of the request pipeline in tenant_cache_hits_total', async () => {
+    const hits = async () => {
+      const text = await call('/metrics', undefined).then((r) => r.text());
+      const line = /^tenant_cache_hits_total\{layer="memory"\} (\d+)$/m.exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+    const before = await hits();
+    for (let i = 0; i < 20; i++) expect((await call('/me', A)).status).toBe(200);
+    // Every one of these requests found A in memory (the pipeline asks peek() first).
+    expect((await hits()) - before).toBeGreaterThanOrEqual(20);
+  });
+
   it('answers 410 for a tenant deleted through the admin API, and drops its metric series', async () => {
     expect((await call('/metrics', undefined).then((r) => r.text())).includes(`tenant="${TINY}"`)).toBe(true);
     expect(await json(asAdmin(`/tenants/${TINY}`, { method: 'DELETE' }), 200)).toMatchObject({ id: TINY, status: 'deleted' });
