@@ -86,10 +86,6 @@ const BRAND = Symbol.for('@tenant/store-sql.TenantScopePlugin');
 // scoped to, or null when it touched no tenant table. Read by the executor
 // guard of withTenantScope, right after the (synchronous) transform.
 const LAST = Symbol('@tenant/store-sql.lastScope');
-// Nodes this plugin produced, with the tenant they were scoped to. A subquery
-// built with a scoped Kysely instance reaches the plugin twice (once when it
-// is embedded, once with the whole query): the second time it is kept as is.
-const scoped = new WeakMap<OperationNode, string>();
 
 const RAW_REFUSAL = 'Raw SQL that names a tenant table cannot be scoped: build the query with kysely, or use unscoped(db) and filter by tenant yourself';
 
@@ -242,6 +238,14 @@ interface Scope {
   readonly column: string;
   readonly foldedColumn: string;
   readonly tenantId: () => string | undefined;
+  /**
+   * Nodes this plugin produced, with the tenant they were scoped to. A
+   * subquery built with a scoped Kysely instance reaches the plugin twice
+   * (once when it is embedded, once with the whole query): the second time
+   * it is kept as is. Per plugin: another plugin's node (other tables) is
+   * scoped again.
+   */
+  readonly scoped: WeakMap<OperationNode, string>;
 }
 
 /** Resolves an update key to a column name; null when it is raw SQL that cannot be read. */
@@ -393,7 +397,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   #seen<T extends OperationNode>(node: T): T | undefined {
-    const tenant = scoped.get(node);
+    const tenant = this.#scope.scoped.get(node);
     if (tenant === undefined) return undefined;
     this.touched = true;
     if (tenant !== this.tenant()) refuse('A subquery scoped to another tenant was embedded in this query');
@@ -401,7 +405,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   #mark<T extends OperationNode>(node: T, changed: boolean): T {
-    if (changed) scoped.set(node, this.tenant());
+    if (changed) this.#scope.scoped.set(node, this.tenant());
     return node;
   }
 
@@ -686,7 +690,7 @@ export function tenantScopePlugin(options: TenantScopeOptions): KyselyPlugin {
   const column = checkIdentifier(options.column ?? 'tenant_id', 'column');
   const tenantId = options.tenantId ?? currentTenantId;
   if (typeof tenantId !== 'function') throw new TypeError('[@tenant/store-sql] tenantId must be a function');
-  const scope: Scope = { dialect, fold, tables, column, foldedColumn: fold(column), tenantId };
+  const scope: Scope = { dialect, fold, tables, column, foldedColumn: fold(column), tenantId, scoped: new WeakMap() };
   // transformQuery is synchronous, so one transformer serves every query; a
   // re-entrant call (none is known) would get a fresh one.
   const shared = new TenantScopeTransformer(scope);

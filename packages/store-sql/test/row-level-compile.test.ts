@@ -402,3 +402,16 @@ describe("kysely's own raw helpers", () => {
     expect(q.parameters).toEqual(['acme', 'acme', 1, 'acme']);
   });
 });
+
+describe('two scoped instances', () => {
+  it("scope a subquery of the other again: one instance's tables are not another's", () => {
+    const ordersOnly = withTenantScope(raw, { tables: ['orders'] });
+    const both = withTenantScope(raw, { tables: ['orders', 'items'] });
+    const sub = ordersOnly.selectFrom('orders').innerJoin('items', 'items.order_id', 'orders.id').select('items.sku');
+    const q = compile(() => both.selectFrom('customers').selectAll().where('name', 'in', sub));
+    expect(q.text).toBe(
+      // items scoped by the second instance; orders twice (once by each), harmless.
+      'select * from "customers" where "name" in (select "items"."sku" from "orders" inner join "items" on ("items"."order_id" = "orders"."id") and "items"."tenant_id" = $1 where ("orders"."tenant_id" = $2) and "orders"."tenant_id" = $3)',
+    );
+  });
+});
