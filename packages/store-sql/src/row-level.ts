@@ -792,7 +792,11 @@ function guardExecutor<E extends QueryExecutor>(executor: E, guard: Guard): E {
     },
     compileQuery(node: RootOperationNode, queryId: QueryId) {
       const compiled = inner.compileQuery.call(executor, node, queryId);
-      if (node === guard.lastNode) guard.checked.set(compiled, guard.lastTenant);
+      if (node === guard.lastNode) {
+        // kysely freezes the compiled query but not its parameter array (typed readonly): the tenant is in there.
+        if (Array.isArray(compiled.parameters)) Object.freeze(compiled.parameters);
+        guard.checked.set(compiled, guard.lastTenant);
+      }
       return compiled;
     },
     executeQuery(compiled: CompiledQuery) {

@@ -327,6 +327,9 @@ describe('compiled queries on every path of the scoped instance', () => {
       // A query on no tenant table, compiled here, runs in any context.
       expect(await outcome(() => runWithoutTenant(() => db.selectFrom('customers').selectAll().compile())), name).toBe('ran');
     }
+    // A compiled query's parameters (the tenant among them) cannot be swapped.
+    const frozen = runWithTenant(acme, () => db.selectFrom('orders').selectAll().compile());
+    expect(() => ((frozen.parameters as unknown[])[0] = 'other')).toThrow(TypeError);
     const early = runWithTenant(acme, () => db.selectFrom('orders').selectAll().compile());
     await expect(runWithoutTenant(() => db.executeQuery(early))).rejects.toSatisfy((e) => TenantError.is(e, 'tenant_context_missing'));
     // sql`...`.execute(db) and builders go through the plugin: raw SQL naming a tenant table is refused there.
