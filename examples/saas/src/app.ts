@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { chain, fromHeader, fromSubdomain, type QuotaManager, type TenantHooks, type TenantRequest, type TenantStore } from '@tenant/core';
+import { chain, fromHeader, fromSubdomain, type QuotaManager, type RoutedRequest, type TenantHooks, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, createLayeredTenantStore, type CacheErrorEvent } from '@tenant/cache';
 import { fastifyTenancy } from '@tenant/fastify';
 import { createTenantMetrics, metricsResponse } from '@tenant/metrics';
@@ -26,7 +26,10 @@ export interface SaasApp {
 }
 
 /** A tenant's export is a feature its policy must allow (`policy.features`). */
-const EXPORT_PATH = /^\/projects\/[^/]+\/export\/?$/;
+// The export route, as fastify names the route it matched (`request.route`):
+// every spelling of the path that fastify sends there (`/projects/2/%65xport`)
+// is keyed on it, never on the raw path.
+const EXPORT_ROUTE = '/projects/:id/export';
 
 /** Connects a fail-fast ioredis client (no offline queue: a Redis outage fails quickly, into the fallback policies). */
 async function connectRedis(url: string, role: 'commands' | 'subscriber', onError: (error: Error) => void): Promise<Redis> {
@@ -121,7 +124,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
         hooks,
         // acme.localhost:3000, or an X-Tenant-Id header (put a verified claim first in production: see README)
         resolve: chain(fromSubdomain({ baseDomains: ['localhost'] }), fromHeader('x-tenant-id')),
-        policyRequest: (request: TenantRequest) => (EXPORT_PATH.test(request.path) ? { features: 'export' } : undefined),
+        policyRequest: (request: RoutedRequest) => (request.route === EXPORT_ROUTE ? { features: 'export' } : undefined),
       });
       registerResources(scope, database);
     });

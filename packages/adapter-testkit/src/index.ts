@@ -4,7 +4,7 @@
  * cases over real HTTP (resolution and its priority, every rejection,
  * policy, quota headers, settle, hooks, skip paths, the tenant context
  * across await, timers and streams, large bodies, 1,000 concurrent requests,
- * and a throwing handler).
+ * a throwing handler, and path variants of a guarded route).
  *
  * @example
  * ```ts
@@ -20,7 +20,9 @@
  */
 export { runAdapterConformance, runConformanceCases } from './run.js';
 export type { ConformanceResult } from './run.js';
-export type { ConformanceHandler, ConformanceSetup, StartedServer, StartServer, ConformanceOptions } from './types.js';
+export type { ConformanceHandler, ConformanceRoute, ConformanceSetup, StartedServer, StartServer, ConformanceOptions } from './types.js';
+export { pathVariants } from './path-variants.js';
+export type { PathVariant, PathVariantKind, PathVariantOptions } from './path-variants.js';
 export { conformanceCases, createConformanceContext, parseRateLimit } from './cases.js';
 export type { ConformanceCase, ConformanceContext, CaseRequest } from './cases.js';
 export {
@@ -35,6 +37,9 @@ export {
   TOKEN_LIMIT,
   QUOTA_WINDOW_MS,
   ALLOWED_MODELS,
+  GUARDED_FEATURE,
+  GUARDED_ROUTES,
+  isGuarded,
 } from './setup.js';
 export type { ConformanceFixture, ConformanceTenants, ConformanceHosts } from './setup.js';
 export { createConformanceHandler, CONFORMANCE_ROUTES, routeOf } from './handler.js';

@@ -24,7 +24,25 @@ export type ConformanceHandler = (input: {
    * hands it to a content-type parser). Leave it out to have the handler read `req`.
    */
   readonly body?: Readable;
+  /**
+   * The `path` of the {@link ConformanceRoute} that the framework's router
+   * matched, when the handler is mounted on one of `setup.routes`; leave it
+   * out for the catch-all.
+   */
+  readonly route?: string;
 }) => Promise<void>;
+
+/**
+ * A route the adapter author mounts with the framework's own router, before
+ * the catch-all, calling the handler with `route: path`. The `path` uses the
+ * `:param` syntax that express, fastify, koa-router, hono and nestjs share.
+ */
+export interface ConformanceRoute {
+  /** The HTTP method: mount the route for this method only. */
+  readonly method: 'GET' | 'POST';
+  /** The route pattern, such as `/guarded/projects/:id/export`. */
+  readonly path: string;
+}
 
 /** What the suite gives the adapter under test: the adapter options and the route to mount. */
 export interface ConformanceSetup {
@@ -32,6 +50,22 @@ export interface ConformanceSetup {
   readonly options: AdapterOptions;
   /** Mount this after the tenant middleware, for every method and path. */
   readonly handler: ConformanceHandler;
+  /**
+   * Routes to mount with the framework's router, after the tenant middleware
+   * and before the catch-all, each calling `handler({ ..., route: route.path })`
+   * (the `path-variants` case needs them; mount them with the router your
+   * users use, with its default settings).
+   *
+   * @example
+   * ```ts
+   * for (const route of routes) {
+   *   app[route.method === 'GET' ? 'get' : 'post'](route.path, (req, res, next) => {
+   *     handler({ req, res, tenant: req.tenant, route: route.path }).catch(next);
+   *   });
+   * }
+   * ```
+   */
+  readonly routes: readonly ConformanceRoute[];
 }
 
 /** A listening server, as `start()` returns it. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { QuotaCost, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
+import type { PathRouting, QuotaCost, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
+import { routedRequest, type RoutedRequest } from './path.js';
 import { isPromiseLike } from './resolvers.js';
 import { toTenantRequest } from './node-http.js';
 import { createTenancy, type AuthorizeInput, type Tenancy, type TenancyOptions } from './pipeline.js';
@@ -22,13 +23,14 @@ export interface AdapterExtras {
    * The real cost of a request, known after the response (for example the
    * tokens a model used, read from a response header): settled against the
    * estimate that `cost` charged up front. Return `undefined` to keep the
-   * estimate. Called once per admitted request whose tenant has a quota.
+   * estimate. Like `cost`, it receives the request with its canonical path
+   * (see `RoutedRequest`). Called once per admitted request whose tenant has a quota.
    * Headers given to `res.writeHead(status, headers)` cannot be read back by
    * `node:http`: set the header you read here with `setHeader` (express
    * `res.set`, koa `ctx.set`, fastify `reply.header`).
    * @default undefined (estimates stand)
    */
-  readonly actualCost?: (request: TenantRequest, response: TenantResponseView) => QuotaCost | undefined;
+  readonly actualCost?: (request: RoutedRequest, response: TenantResponseView) => QuotaCost | undefined;
   /**
    * The verified identity of the caller, read from the raw `node:http`
    * request once authentication ran (for claim resolvers, `fromClaim`).
@@ -41,6 +43,26 @@ export interface AdapterExtras {
    * @default false
    */
   readonly trustProxy?: boolean;
+  /**
+   * How your router matches paths, when the adapter cannot read it from the
+   * app (koa, a sub-router with its own settings): it decides the canonical
+   * path that `policyRequest`, `cost` and `actualCost` receive. Fields given
+   * here override what the adapter read (express: `case sensitive routing`,
+   * `strict routing`; fastify: `caseSensitive`, `ignoreTrailingSlash`,
+   * `ignoreDuplicateSlashes`, `useSemicolonDelimiter`). Declare the loosest
+   * router of the app: a policy keyed on a path then covers every variant
+   * some router sends to it.
+   * @default undefined (what the adapter read, else a lax router: see `PathRouting`)
+   */
+  readonly routing?: PathRouting;
+}
+
+/** What an adapter knows of how its framework routes a request, for {@link adapterRequest}. */
+export interface AdapterRouting {
+  /** The route pattern matched, when known at decision time (fastify `request.routeOptions.url`). */
+  readonly route?: string | undefined;
+  /** How the framework's router matches paths, read from the app's settings. */
+  readonly routing?: PathRouting | undefined;
 }
 
 /**
@@ -61,7 +83,8 @@ export interface AdapterExtras {
  */
 export type AdapterOptions = (TenancyOptions | { readonly tenancy: Tenancy }) & AdapterExtras;
 
-const ADAPTER_KEYS = new Set(['tenancy', 'actualCost', 'principal', 'trustProxy']);
+const ADAPTER_KEYS = new Set(['tenancy', 'actualCost', 'principal', 'trustProxy', 'routing']);
+const ROUTING_KEYS = ['caseSensitive', 'strict', 'mergeSlashes', 'semicolonDelimiter'];
 
 /**
  * The pipeline an adapter runs: the one given as `{ tenancy }`, or a new one
@@ -89,6 +112,14 @@ export function tenancyFrom(options: AdapterOptions): Tenancy {
   if (actualCost !== undefined && typeof actualCost !== 'function') throw new TypeError('[@tenant/core] actualCost must be a function');
   if (principal !== undefined && typeof principal !== 'function') throw new TypeError('[@tenant/core] principal must be a function');
   if (trustProxy !== undefined && typeof trustProxy !== 'boolean') throw new TypeError('[@tenant/core] trustProxy must be a boolean');
+  const { routing } = options;
+  if (routing !== undefined) {
+    if (typeof routing !== 'object' || routing === null) throw new TypeError('[@tenant/core] routing must be an object such as { caseSensitive: true, strict: false }');
+    for (const [key, value] of Object.entries(routing)) {
+      if (!ROUTING_KEYS.includes(key)) throw new TypeError(`[@tenant/core] routing has no option ${key} (${ROUTING_KEYS.join(', ')})`);
+      if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`[@tenant/core] routing.${key} must be a boolean`);
+    }
+  }
   if ('tenancy' in options && options.tenancy !== undefined) {
     const { tenancy } = options;
     if (typeof tenancy !== 'object' || tenancy === null || typeof tenancy.handle !== 'function' || typeof tenancy.run !== 'function' || typeof tenancy.settle !== 'function') {
@@ -113,12 +144,33 @@ export function tenancyFrom(options: AdapterOptions): Tenancy {
  * @param url The request target when the framework rewrote `req.url` (for
  *   example express strips a mount path: pass `req.originalUrl`).
  *   @default req.url
+ * @param routed What the framework knows of the routing: the matched route
+ *   pattern, and the router's matching rules read from the app (the
+ *   options' own `routing` fields win over these).
+ *   @default {} (no route; the options' `routing`, else a lax router)
+ *
+ * @example
+ * ```ts
+ * import { adapterRequest } from '@tenant/core';
+ *
+ * // fastify, in an onRequest hook
+ * const view = adapterRequest(request.raw, options, request.url, { route: request.routeOptions.url, routing: { caseSensitive: true, strict: true } });
+ * ```
  */
-export function adapterRequest(req: IncomingMessage, options: AdapterExtras, url?: string): TenantRequest {
+export function adapterRequest(req: IncomingMessage, options: AdapterExtras, url?: string, routed: AdapterRouting = {}): TenantRequest {
   const target = url === undefined || url === req.url ? req : (Object.create(req, { url: { value: url } }) as IncomingMessage);
-  if (options.principal === undefined && options.trustProxy !== true) return toTenantRequest(target);
+  const routing = options.routing === undefined ? routed.routing : routed.routing === undefined ? options.routing : overRouting(routed.routing, options.routing);
+  const { route } = routed;
+  if (options.principal === undefined && options.trustProxy !== true && routing === undefined && route === undefined) return toTenantRequest(target);
   const principal = options.principal?.(req);
-  return toTenantRequest(target, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
+  return toTenantRequest(target, { trustProxy: options.trustProxy === true, route, routing, ...(principal === undefined ? {} : { principal }) });
+}
+
+/** The routing an adapter read, with the fields the options declare (those not `undefined`) over it. */
+function overRouting(read: PathRouting, declared: PathRouting): PathRouting {
+  const merged: Record<string, boolean | undefined> = { ...read };
+  for (const [key, value] of Object.entries(declared)) if (value !== undefined) merged[key] = value as boolean;
+  return merged as PathRouting;
 }
 
 /**
@@ -175,7 +227,7 @@ export function settleOnFinish(
     res.off('finish', settle);
     res.off('close', settle);
     try {
-      const actual = actualCost(request, view);
+      const actual = actualCost(routedRequest(request), view);
       // createTenancy's settle never rejects; a pipeline of another make might throw or reject
       if (actual !== undefined) Promise.resolve(tenancy.settle(decision, actual)).catch(warn);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { TenantRequest } from '@tenant/interfaces';
+import type { PathRouting, TenantRequest } from '@tenant/interfaces';
 
 /** Options of {@link toTenantRequest}. */
 export interface ToTenantRequestOptions {
@@ -11,6 +11,10 @@ export interface ToTenantRequestOptions {
    * @default false
    */
   readonly trustProxy?: boolean;
+  /** The route pattern the framework matched, when known (see `TenantRequest.route`). */
+  readonly route?: string | undefined;
+  /** How the framework's router matches paths (see `TenantRequest.routing`). */
+  readonly routing?: PathRouting | undefined;
 }
 
 /**
@@ -43,6 +47,8 @@ export function toTenantRequest(req: IncomingMessage, options: ToTenantRequestOp
       return Array.isArray(value) ? value.join(', ') : value;
     },
     ...(options.principal === undefined ? {} : { principal: options.principal }),
+    ...(options.route === undefined ? {} : { route: options.route }),
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
   return view;
 }

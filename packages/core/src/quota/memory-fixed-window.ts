@@ -169,9 +169,15 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
     if (requests !== undefined) dimensions.requests = state(requests, committed);
     if (tokens !== undefined) dimensions.tokens = state(tokens, committed);
     if (exceeded !== undefined) {
-      return tooLarge
-        ? { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded }
-        : { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
+      if (tooLarge) return { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded };
+      // Each refused dimension resets when the whole request fits again (the
+      // latest of the refused windows' ends), so that its `RateLimit` `t` is
+      // never earlier than `Retry-After`.
+      for (const dimension of exceeded) {
+        const s = dimensions[dimension] as QuotaDimensionState;
+        if (s.resetAt < now + retryAfterMs) dimensions[dimension] = { ...s, resetAt: now + retryAfterMs };
+      }
+      return { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
     }
     let record = counters;
     if (record === undefined) tenants.set(tenantId, (record = { requests: undefined, tokens: undefined }));
