@@ -30,6 +30,7 @@ import {
 import { isUniqueViolation, resolveDialect, type SqlDialectName } from './dialect.js';
 import { tenantStoreTables, type TableOptions } from './migrations.js';
 import type { AnyKysely, AnyTransaction } from './dialect.js';
+import type { CompiledQuery } from 'kysely';
 
 /** Options of {@link createSqlTenantStore}. */
 export interface SqlTenantStoreOptions extends TableOptions {
@@ -252,19 +253,55 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   };
 
   // A read in one round trip: the tenant row once per domain (or once with no domain), in domain order.
-  const loadWhere = async (where: 'id' | 'domain', value: string): Promise<TenantConfig | undefined> => {
-    let query = db
+  const lookupQuery = (where: 'id' | 'domain', value: string) => {
+    const query = db
       .selectFrom(`${tables.tenants} as t`)
       .leftJoin(`${tables.domains} as d`, 'd.tenant_id', 't.id')
       .select([...TENANT_COLUMNS.map((c) => `t.${c}` as const), 'd.domain as domain']);
-    query =
+    return (
       where === 'id'
         ? query.where('t.id', '=', value)
-        : query.where('t.id', '=', db.selectFrom(tables.domains).select('tenant_id').where('domain', '=', value));
-    const rows = (await query.orderBy('d.position').execute()) as (TenantRow & { domain: string | null })[];
+        : query.where('t.id', '=', db.selectFrom(tables.domains).select('tenant_id').where('domain', '=', value))
+    ).orderBy('d.position');
+  };
+
+  // Without plugins, the SQL of a lookup is the same on every call: it is built
+  // and compiled once, and each read only swaps the one parameter (building and
+  // compiling the query cost more than the query on a fast driver). A plugin
+  // may rewrite a query by context (a tenant scope), so with plugins each read
+  // builds its query as before. (A Kysely instance's plugins are fixed when it is made.)
+  let precompiled: boolean | undefined;
+  const compiledLookups = new Map<'id' | 'domain', CompiledQuery>();
+  const compiledLookup = (where: 'id' | 'domain', value: string): CompiledQuery | undefined => {
+    if (precompiled === undefined) {
+      const plugins: unknown = db.getExecutor().plugins;
+      precompiled = Array.isArray(plugins) && plugins.length === 0;
+    }
+    if (!precompiled) return undefined;
+    let query = compiledLookups.get(where);
+    if (query === undefined) {
+      const marker = `\u0000tenant-lookup-${where}`;
+      query = lookupQuery(where, marker).compile();
+      // One parameter, the looked-up value; anything else is built per call.
+      if (query.parameters.length !== 1 || query.parameters[0] !== marker) {
+        precompiled = false;
+        return undefined;
+      }
+      compiledLookups.set(where, query);
+    }
+    return { ...query, parameters: [value] };
+  };
+
+  const loadWhere = async (where: 'id' | 'domain', value: string): Promise<TenantConfig | undefined> => {
+    const compiled = compiledLookup(where, value);
+    const rows = (compiled === undefined ? await lookupQuery(where, value).execute() : (await db.executeQuery(compiled)).rows) as (TenantRow & {
+      domain: string | null;
+    })[];
     const first = rows[0];
     if (first === undefined) return undefined;
-    return toConfig(first, rows.flatMap((row) => (row.domain === null ? [] : [row.domain])));
+    const domains: string[] = [];
+    for (const row of rows) if (row.domain !== null) domains.push(row.domain);
+    return toConfig(first, domains);
   };
 
   const insertDomains = async (trx: AnyTransaction, tenant: TenantConfig) => {
