@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantError, createMemoryTenantStore, type TenantChangeEvent, type TenantStore } from '@tenant/core';
-import { Migrator, NO_MIGRATIONS, PostgresAdapter } from 'kysely';
+import { Migrator, NO_MIGRATIONS, PostgresAdapter, type KyselyPlugin } from 'kysely';
 import { createSqlTenantStore, createTenantStoreMigrations, detectDialect, migrateTenantStore, tenantStoreTables, type SqlTenantStore } from '../src/index.js';
 import type { AnyKysely } from '../src/dialect.js';
 import { DIALECTS, uniquePrefix } from './dialects.js';
@@ -239,6 +239,38 @@ for (const dialect of DIALECTS) {
       expect(await store.get('tx-c')).toBeUndefined();
       expect(await store.get('tx-d')).toBeUndefined();
       expect((await store.get('tx-a'))?.plan).toBe('pro');
+    });
+
+    it('reads of many tenants, interleaved and concurrent, each return their own config (with and without a plugin)', async () => {
+      const seen: string[] = [];
+      const counting: KyselyPlugin = {
+        transformQuery: ({ node }) => {
+          seen.push(node.kind);
+          return node;
+        },
+        transformResult: ({ result }) => Promise.resolve(result),
+      };
+      const plugged = createSqlTenantStore({ db: db.withPlugin(counting), tablePrefix: prefix });
+      const tenants = Array.from({ length: 12 }, (_, i) => ({ id: `rd-${i}`, plan: `p${i}`, domains: i % 3 === 0 ? [] : [`rd-${i}.example.com`, `www.rd-${i}.example.com`] }));
+      for (const input of tenants) await store.create(input);
+      for (const target of [store, plugged]) {
+        const byId = await Promise.all([...tenants, ...tenants].map((t) => target.get(t.id)));
+        expect(byId.map((t) => [t?.id, t?.plan, t?.domains])).toEqual([...tenants, ...tenants].map((t) => [t.id, t.plan, t.domains]));
+        const withDomain = tenants.filter((t) => t.domains.length > 0);
+        const byDomain = await Promise.all(withDomain.flatMap((t) => [target.getByDomain(t.domains[1] as string), target.get(t.id), target.getByDomain('none.example.com')]));
+        expect(byDomain.map((t) => t?.id)).toEqual(withDomain.flatMap((t) => [t.id, t.id, undefined]));
+      }
+      // With a plugin, every read is built and handed to it (never a query compiled earlier).
+      const reads = 2 * tenants.length + 3 * tenants.filter((t) => t.domains.length > 0).length;
+      expect(seen.filter((kind) => kind === 'SelectQueryNode').length).toBeGreaterThanOrEqual(reads);
+      // A store made on a transaction reads inside it: its uncommitted write is visible to it.
+      await db.transaction().execute(async (trx) => {
+        const inner = createSqlTenantStore({ db: trx, tablePrefix: prefix });
+        await inner.update('rd-1', { plan: 'in-tx' });
+        expect((await inner.get('rd-1'))?.plan).toBe('in-tx');
+        expect((await inner.getByDomain('rd-1.example.com'))?.plan).toBe('in-tx');
+      });
+      expect((await store.get('rd-1'))?.plan).toBe('in-tx');
     });
 
     it('marks domains verified without a new version', async () => {
