@@ -35,6 +35,7 @@ export type { MemoryQuota, MemoryQuotaOptions } from './quota/memory-fixed-windo
 export { rateLimitHeaders } from './quota/headers.js';
 export { checkQuotaCost } from './quota/cost.js';
 export { promisedQuotaMethods } from './quota/sync.js';
+export { createIncrementalSweep, type IncrementalSweep } from './quota/sweep.js';
 export { createPolicyEvaluator, evaluatePolicy } from './policy.js';
 export { createHookRunner } from './hooks.js';
 export type { HookRunner } from './hooks.js';
