@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export * from '@tenant/interfaces';
-export { systemClock } from './clock.js';
+export { systemClock, withinTime } from './clock.js';
 export type { Clock } from './clock.js';
 export { createTenantIdValidator, validateTenantId, isValidTenantId, DEFAULT_TENANT_ID_PATTERN } from './id.js';
 export type { TenantIdFormat, TenantIdValidator } from './id.js';
