@@ -1,7 +1,6 @@
 // Everything of @tenant/core that neither `node:http` nor the fetch API
 // appears in: the main entry (`@tenant/core`) and the fetch entry
 // (`@tenant/core/fetch`) both export it.
-export * from '@tenant/interfaces';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { createTenantIdValidator, validateTenantId, isValidTenantId, DEFAULT_TENANT_ID_PATTERN } from './id.js';

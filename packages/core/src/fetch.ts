@@ -18,6 +18,7 @@
  *
  * @packageDocumentation
  */
+export * from '@tenant/interfaces';
 export * from './common.js';
 export {
   toFetchTenantRequest,

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+export * from '@tenant/interfaces';
 export * from './common.js';
 export { toTenantRequest } from './node-http.js';
 export { adapterRequest, writeRejection, settleOnFinish } from './adapter.js';
