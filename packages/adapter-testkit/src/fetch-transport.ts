@@ -80,7 +80,7 @@ export async function sendFetchRequest(fetch: FetchFunction, options: TestReques
     } catch (error) {
       response = problem500(error);
     }
-    if (!(response instanceof Response)) throw new TypeError(`[@tenant/adapter-testkit] ${what}: the fetch function did not return a Response`);
+    if (typeof (response as Partial<Response> | undefined)?.arrayBuffer !== 'function') throw new TypeError(`[@tenant/adapter-testkit] ${what}: the fetch function did not return a Response`);
     const data = Buffer.from(await response.arrayBuffer());
     return {
       status: response.status,
