@@ -1,5 +1,6 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Server } from 'node:http';
 import { listen, runFetchAdapterConformance, type FetchConformanceSetup } from '@tenant/adapter-testkit';
 import { tenancy, type TenancyEnv } from '../src/index.js';
 
@@ -13,7 +14,7 @@ function app({ options, handler }: FetchConformanceSetup) {
 }
 
 // In process (app.fetch), and over real HTTP on @hono/node-server.
-runFetchAdapterConformance('hono 4', app, { serve: (fetch) => listen(createAdaptorServer({ fetch })) });
+runFetchAdapterConformance('hono 4', app, { serve: (fetch) => listen(createAdaptorServer({ fetch }) as Server) });
 
 // Mounted under a sub-app: the pipeline still sees the full path.
 runFetchAdapterConformance(

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { stream, streamSSE } from 'hono/streaming';
-import { bindTenant, createMemoryQuota, fromClaim, fromPath, currentTenantId, createTenancy, type SettleEvent } from '@tenant/core/fetch';
+import { bindTenant, createMemoryQuota, fromClaim, fromPath, currentTenantId, createTenancy, type SettleEvent, type TenantConfig } from '@tenant/core/fetch';
 import { createAdapterTestStore, parseRateLimit } from '@tenant/adapter-testkit';
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { tenancy, type TenancyEnv } from '../src/index.js';
@@ -69,7 +69,7 @@ describe('the tenant context across the chain', () => {
       c.header('x-after', currentTenantId() ?? 'none');
     });
     hono.get('/ok', async (c) => {
-      expectTypeOf(c.get('tenant')).toEqualTypeOf<import('@tenant/core/fetch').TenantConfig | undefined>();
+      expectTypeOf(c.get('tenant')).toEqualTypeOf<TenantConfig | undefined>();
       await sleep(2);
       return c.json({ tenant: c.get('tenant')?.id, context: currentTenantId(), decision: c.get('tenantDecision').ok });
     });
