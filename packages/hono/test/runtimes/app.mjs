@@ -1,4 +1,4 @@
-/* global Request, Response, ReadableStream, TextEncoder, queueMicrotask, fetch */
+/* global Response, ReadableStream, TextEncoder, queueMicrotask */
 // The smoke app, the same on every runtime: @tenant/hono on a Hono app, and
 // the generic wrapper of @tenant/core/fetch, both from their built files.
 // Plain ESM and Web APIs only (no node: imports here), so that Node, Bun,

@@ -1,4 +1,4 @@
-/* global Request, Response, ReadableStream, TextEncoder, queueMicrotask, fetch */
+/* global Request, fetch */
 // Runs the smoke checks on the runtime that runs this file (node, bun or
 // deno): in process (app.fetch) and over real HTTP with the runtime's own
 // server (Bun.serve, Deno.serve, @hono/node-server on Node). Prints one line:

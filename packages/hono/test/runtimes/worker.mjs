@@ -1,4 +1,4 @@
-/* global Request, Response, ReadableStream, TextEncoder, queueMicrotask, fetch */
+/* global Request, Response */
 // The smoke app as a Cloudflare Worker (bundled by the test, run by workerd
 // through miniflare with nodejs_compat): /__smoke runs the checks inside the
 // worker; other paths go to the Hono app (or the wrapper, with x-app: wrapper).
