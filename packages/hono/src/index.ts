@@ -52,12 +52,14 @@ export interface TenancyEnv {
 export type HonoTenancyOptions = FetchAdapterOptions<[c: Context]> & {
   /**
    * Read the response body in the tenant context, so that a raw
-   * `ReadableStream` whose `pull()` runs after the handler returned sees
-   * `currentTenant()`. Costs a stream per response of a tenant; turn it off
-   * when no route answers such a stream (or bind the callbacks with
-   * `bindTenant`). Hono's `stream()`, `streamText()` and `streamSSE()` hold
-   * the context either way.
-   * @default true
+   * `ReadableStream` whose `pull()` runs after the handler returned (when
+   * the server reads the body) sees `currentTenant()`. It wraps every body
+   * of a tenant's response in a stream, which takes the runtime off its fast
+   * path for fixed bodies (on `@hono/node-server`, a hello route served a
+   * third as many requests): off by default. Hono's `stream()`,
+   * `streamText()` and `streamSSE()` hold the context without it; for a raw
+   * stream, bind its callbacks with `bindTenant`, or turn this on.
+   * @default false
    */
   readonly holdContext?: boolean;
 };
@@ -99,7 +101,7 @@ export function tenancy(options: HonoTenancyOptions): MiddlewareHandler<TenancyE
   const { holdContext, ...adapterOptions } = options;
   if (holdContext !== undefined && typeof holdContext !== 'boolean') throw new TypeError('[@tenant/hono] holdContext must be a boolean');
   const pipeline = tenancyFrom(adapterOptions);
-  const finish: FinishResponseOptions = { holdContext: holdContext !== false, ...(options.actualCost === undefined ? {} : { actualCost: options.actualCost }) };
+  const finish: FinishResponseOptions = { holdContext: holdContext === true, ...(options.actualCost === undefined ? {} : { actualCost: options.actualCost }) };
   return async (c, next) => {
     // TODO(pathpolicy): once core keys policy and cost on the matched route,
     // pass Hono's (routePath(c, -1) of hono/route) with the request view here.

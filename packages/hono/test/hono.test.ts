@@ -87,9 +87,9 @@ describe('the tenant context across the chain', () => {
     expect(seen).toEqual(['globex', 'globex', 'acme', 'acme']);
   });
 
-  it('holds in stream(), streamSSE() and a raw ReadableStream pulled after the handler returned', async () => {
+  it('holds in stream(), streamSSE(), and with holdContext: true in a raw ReadableStream pulled after the handler returned', async () => {
     const hono = new Hono<TenancyEnv>();
-    hono.use(tenancy({ store: createAdapterTestStore() }));
+    hono.use(tenancy({ store: createAdapterTestStore(), holdContext: true }));
     hono.get('/stream', (c) =>
       stream(c, async (s) => {
         for (let i = 0; i < 3; i += 1) {
@@ -124,9 +124,9 @@ describe('the tenant context across the chain', () => {
     expect(await read('/raw')).toBe('globex\nglobex\nglobex\n');
   });
 
-  it('holdContext: false leaves the body as the handler made it; bindTenant holds a raw stream then', async () => {
+  it('by default (holdContext: false) leaves the body as the handler made it; bindTenant holds a raw stream then', async () => {
     const hono = new Hono<TenancyEnv>();
-    hono.use(tenancy({ store: createAdapterTestStore(), holdContext: false }));
+    hono.use(tenancy({ store: createAdapterTestStore() }));
     const made: Response[] = [];
     const raw = (bound: boolean) => {
       const pull = async (controller: ReadableStreamDefaultController<Uint8Array>) => {

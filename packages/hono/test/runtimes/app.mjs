@@ -5,7 +5,7 @@
 // Deno and workerd (bundled, with nodejs_compat) run it unchanged.
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { createMemoryQuota, createMemoryTenantStore, currentTenantId, withTenancy } from '@tenant/core/fetch';
+import { bindTenant, createMemoryQuota, createMemoryTenantStore, currentTenantId, withTenancy } from '@tenant/core/fetch';
 import { tenancy } from '../../dist/index.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -23,15 +23,15 @@ async function contexts() {
   return seen;
 }
 
-function pulled() {
+function pulled(bind = (fn) => fn) {
   let i = 0;
   return new ReadableStream(
     {
-      async pull(controller) {
+      pull: bind(async (controller) => {
         await sleep(1);
         controller.enqueue(new TextEncoder().encode(`${currentTenantId() ?? 'none'}\n`));
         if ((i += 1) === 3) controller.close();
-      },
+      }),
     },
     { highWaterMark: 0 },
   );
@@ -44,7 +44,8 @@ export function honoApp() {
   app.use(tenancy({ store: createMemoryTenantStore({ tenants }), quota: createMemoryQuota(), skipPaths: ['/health'] }));
   app.get('/health', (c) => c.text('ok'));
   app.get('/whoami', async (c) => c.json({ tenant: c.get('tenant')?.id ?? null, contexts: await contexts() }));
-  app.get('/pull', () => new Response(pulled()));
+  // @tenant/hono leaves bodies as they are by default (holdContext: false): bind the callbacks
+  app.get('/pull', () => new Response(pulled(bindTenant)));
   return app.fetch;
 }
 
@@ -53,7 +54,7 @@ export function wrappedFetch() {
   return withTenancy({ store: createMemoryTenantStore({ tenants }), quota: createMemoryQuota(), skipPaths: ['/health'] }, async (request) => {
     const path = new URL(request.url).pathname;
     if (path === '/health') return new Response('ok');
-    if (path === '/pull') return new Response(pulled());
+    if (path === '/pull') return new Response(pulled()); // withTenancy reads the body in the context
     return Response.json({ tenant: currentTenantId() ?? null, contexts: await contexts() });
   });
 }
