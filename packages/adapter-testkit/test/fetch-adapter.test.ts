@@ -1,0 +1,6 @@
+// The fetch adapter of docs/writing-an-adapter.md passes the fetch-mode suite,
+// in process and over real HTTP.
+import { runFetchAdapterConformance } from '../src/index.js';
+import { tenantFetch } from './fetch-adapter.js';
+
+runFetchAdapterConformance('fetch reference adapter', ({ options, handler }) => tenantFetch(options, (request, tenant) => handler({ request, tenant })));
