@@ -4,18 +4,18 @@
 // same run, in alternating rounds: see benchmarkAdapter() in
 // @tenant/adapter-testkit/bench. Run with `pnpm bench` (after a build).
 // Environment: BENCH_ROUNDS (6), BENCH_DURATION (3 s), BENCH_CONNECTIONS (10), BENCH_WARMUP (3 s);
-// HOLD_CONTEXT=false mounts tenancy() with holdContext: false (no body stream wrapper).
+// HOLD_CONTEXT=true mounts tenancy() with holdContext: true (every body read through a stream in the tenant context).
 import { benchmarkAdapter } from '@tenant/adapter-testkit/bench';
 
 await benchmarkAdapter({
-  name: process.env.HOLD_CONTEXT === 'false' ? 'hono (holdContext: false)' : 'hono',
+  name: process.env.HOLD_CONTEXT === 'true' ? 'hono (holdContext: true)' : 'hono',
   script: import.meta.url,
   // in each server's own process; `options` is undefined for the bare one
   async serve({ options, hello }) {
     const { Hono } = await import('hono');
     const { serve } = await import('@hono/node-server');
     const app = new Hono();
-    if (options) app.use((await import('../dist/index.js')).tenancy({ ...options, ...(process.env.HOLD_CONTEXT === 'false' ? { holdContext: false } : {}) }));
+    if (options) app.use((await import('../dist/index.js')).tenancy({ ...options, ...(process.env.HOLD_CONTEXT === 'true' ? { holdContext: true } : {}) }));
     app.get('/hello', (c) => c.text(hello()));
     return new Promise((resolve) => {
       serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
