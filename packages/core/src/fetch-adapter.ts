@@ -108,10 +108,12 @@ export function responseView(response: Response): TenantResponseView {
  * response, leaving any the handler set itself. Returns the response, or a
  * copy with the same body when its headers are immutable (a `Response` from
  * `fetch()`). Returns `response` as it is for a rejection (whose headers its
- * own response already has) or a decision without headers.
+ * own response already has), a decision without headers, or a network error
+ * (`Response.error()`).
  */
 export function withDecisionHeaders(response: Response, decision: TenantDecision): Response {
-  if (!decision.ok) return response;
+  // a network error (`Response.error()`) has no headers to add and cannot be copied
+  if (!decision.ok || response.type === 'error') return response;
   const names = Object.keys(decision.headers);
   if (names.length === 0) return response;
   let target = response;
@@ -163,7 +165,7 @@ export interface FinishResponseOptions {
  * ```
  */
 export function finishResponse(tenancy: Tenancy, decision: TenantDecision, request: TenantRequest, response: Response, options: FinishResponseOptions = {}): Response {
-  if (!decision.ok) return response;
+  if (!decision.ok || response.type === 'error') return response;
   let result = withDecisionHeaders(response, decision);
   const { actualCost } = options;
   const settles = actualCost !== undefined && decision.tenant !== undefined && decision.quota?.ticket !== undefined;

@@ -93,6 +93,8 @@ describe('rejectionResponse and withDecisionHeaders', () => {
     expect(withDecisionHeaders(own, decision).headers.get('ratelimit')).toBe('mine');
     const immutable = Response.error();
     expect(() => immutable.headers.set('x', 'y')).toThrow(TypeError);
+    expect(withDecisionHeaders(immutable, decision)).toBe(immutable);
+    expect(finishResponse(tenancy, decision, toFetchTenantRequest(get('http://h/p')), immutable, { actualCost: () => ({ tokens: 1 }) })).toBe(immutable);
     const copied = withDecisionHeaders(new Response('body', { headers: {} }), decision);
     expect(copied.headers.get('ratelimit-policy')).toBe(decision.headers['ratelimit-policy']);
     const redirect = Response.redirect('http://h/elsewhere', 302); // immutable headers
