@@ -206,3 +206,13 @@ describe('options and what reaches the pipeline', () => {
     expect(() => tenancy({ tenancy: {} as never })).toThrow(TypeError);
   });
 });
+
+describe('types', () => {
+  it('c.get(\'tenant\') is typed when the middleware is chained on a plain Hono', async () => {
+    const app = new Hono().use(tenancy({ store: createAdapterTestStore() })).get('/t', (c) => {
+      expectTypeOf(c.get('tenant')).toEqualTypeOf<TenantConfig | undefined>();
+      return c.text(c.get('tenant')?.id ?? 'none');
+    });
+    expect(await (await app.request(get('/t', { 'x-tenant-id': 'globex' }))).text()).toBe('globex');
+  });
+});
