@@ -218,6 +218,18 @@ export function finishResponse(tenancy: Tenancy, decision: TenantDecision, reque
   return result;
 }
 
+/** Options of {@link withTenancy}: {@link FetchAdapterOptions} and `holdContext`. */
+export type WithTenancyOptions<Args extends unknown[] = []> = FetchAdapterOptions<Args> & {
+  /**
+   * Read the response body in the tenant context, so that a `ReadableStream`
+   * whose `pull()` runs after the handler returned sees the tenant (see
+   * {@link FinishResponseOptions.holdContext}). It costs a stream per
+   * response of a tenant; turn it off when no handler answers such a stream.
+   * @default true
+   */
+  readonly holdContext?: boolean;
+};
+
 /** A fetch handler: a request (and the runtime's further arguments) in, a response out. */
 export type FetchHandler<Args extends unknown[] = []> = (request: Request, ...args: Args) => Response | Promise<Response>;
 
@@ -244,7 +256,9 @@ export function tenantOf(request: Request): TenantConfig | undefined {
  * them (a 500).
  *
  * `args` (Deno's `info`, Workers' `env` and `ctx`, Next.js' `{ params }`)
- * pass through to `handler` and to `principal`.
+ * pass through to `handler` and to `principal`. `holdContext: false` leaves
+ * response bodies as the handler made them (faster; a raw stream then binds
+ * its callbacks with `bindTenant`).
  *
  * @throws TypeError at setup, when the options make no sense (see {@link tenancyFrom}).
  *
@@ -259,13 +273,16 @@ export function tenantOf(request: Request): TenantConfig | undefined {
  * });
  * ```
  */
-export function withTenancy<Args extends unknown[] = []>(options: FetchAdapterOptions<Args>, handler: FetchHandler<Args>): (request: Request, ...args: Args) => Promise<Response> {
-  const pipeline = tenancyFrom(options);
+export function withTenancy<Args extends unknown[] = []>(options: WithTenancyOptions<Args>, handler: FetchHandler<Args>): (request: Request, ...args: Args) => Promise<Response> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('[@tenant/core] withTenancy needs options: { store, ... } or { tenancy }');
+  const { holdContext, ...adapterOptions } = options;
+  if (holdContext !== undefined && typeof holdContext !== 'boolean') throw new TypeError('[@tenant/core] holdContext must be a boolean');
+  const pipeline = tenancyFrom(adapterOptions);
   if (typeof handler !== 'function') throw new TypeError('[@tenant/core] withTenancy needs a handler function');
   const { actualCost } = options;
-  const finish = actualCost === undefined ? {} : { actualCost };
+  const finish: FinishResponseOptions = { holdContext: holdContext !== false, ...(actualCost === undefined ? {} : { actualCost }) };
   return async (request, ...args) => {
-    const view = adapterFetchRequest(request, options, ...args);
+    const view = adapterFetchRequest(request, adapterOptions, ...args);
     const decided = pipeline.decide(view);
     const decision = isPromiseLike(decided) ? await decided : decided;
     if (!decision.ok) return rejectionResponse(decision);

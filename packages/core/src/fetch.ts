@@ -30,4 +30,4 @@ export {
   withTenancy,
   tenantOf,
 } from './fetch-adapter.js';
-export type { FetchAdapterExtras, FetchAdapterOptions, FinishResponseOptions, FetchHandler } from './fetch-adapter.js';
+export type { FetchAdapterExtras, FetchAdapterOptions, FinishResponseOptions, FetchHandler, WithTenancyOptions } from './fetch-adapter.js';

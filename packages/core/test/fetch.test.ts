@@ -279,6 +279,20 @@ describe('withTenancy', () => {
     expect(next.headers.get('ratelimit')).toMatch(/"tokens";r=30/);
   });
 
+  it('holdContext: false leaves the handler\'s body as it is', async () => {
+    const seen: (string | undefined)[] = [];
+    const body = () => new ReadableStream({ pull: (controller) => void (seen.push(currentTenantId()), controller.close()) }, { highWaterMark: 0 });
+    const held = withTenancy({ store: store() }, () => new Response(body()));
+    const raw = withTenancy({ store: store(), holdContext: false }, () => new Response(body()));
+    await (await held(get('http://h/p', { 'x-tenant-id': 'globex' }))).text();
+    await (await raw(get('http://h/p', { 'x-tenant-id': 'globex' }))).text();
+    expect(seen).toEqual(['globex', undefined]);
+    expect(() => withTenancy({ store: store(), holdContext: 'no' as never }, () => new Response())).toThrow(TypeError);
+    expect(() => withTenancy(null as never, () => new Response())).toThrow(TypeError);
+    const tenancy = createTenancy({ store: store() });
+    expect(() => withTenancy({ tenancy, holdContext: false }, () => new Response())).not.toThrow();
+  });
+
   it('checks its arguments at setup', () => {
     expect(() => withTenancy({ store: store() }, 'nope' as never)).toThrow(TypeError);
     expect(() => withTenancy({ store: store(), principal: 1 as never }, () => new Response())).toThrow(TypeError);
