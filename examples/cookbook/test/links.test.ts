@@ -54,8 +54,9 @@ it('the slugs follow GitHub', () => {
   expect(slug('Alerts (examples)')).toBe('alerts-examples');
 });
 
-// Names that are not ours: a fastify hook, a Node.js warning type, a placeholder in prose.
-const FOREIGN = new Set(['onResponse', 'DeprecationWarning', 'verifiedClaims']);
+// Names that are not ours: a fastify hook, a Node.js warning type, a placeholder in prose,
+// the options of .changeset/config.json that versioning.md explains.
+const FOREIGN = new Set(['onResponse', 'DeprecationWarning', 'verifiedClaims', 'updateInternalDependencies', 'onlyUpdatePeerDependentsWhenOutOfRange']);
 
 /** The TypeScript sources of every package, and the recipes. */
 async function sources(): Promise<string> {

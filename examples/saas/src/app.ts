@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { chain, fromHeader, fromSubdomain, type QuotaManager, type TenantHooks, type TenantRequest, type TenantStore } from '@tenant/core';
+import { chain, fromHeader, fromSubdomain, type QuotaManager, type RoutedRequest, type TenantHooks, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, createLayeredTenantStore, type CacheErrorEvent } from '@tenant/cache';
 import { fastifyTenancy } from '@tenant/fastify';
 import { createTenantMetrics, metricsResponse } from '@tenant/metrics';
@@ -26,7 +26,10 @@ export interface SaasApp {
 }
 
 /** A tenant's export is a feature its policy must allow (`policy.features`). */
-const EXPORT_PATH = /^\/projects\/[^/]+\/export\/?$/;
+// The export route, as fastify names the route it matched (`request.route`):
+// every spelling of the path that fastify sends there (`/projects/2/%65xport`)
+// is keyed on it, never on the raw path.
+const EXPORT_ROUTE = '/projects/:id/export';
 
 /** Connects a fail-fast ioredis client (no offline queue: a Redis outage fails quickly, into the fallback policies). */
 async function connectRedis(url: string, role: 'commands' | 'subscriber', onError: (error: Error) => void): Promise<Redis> {
@@ -64,7 +67,8 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
     const hooks: TenantHooks[] = [metrics.hooks, { onError: ({ phase, error, tenantId }) => console.error(`[example-saas] ${phase} failure${tenantId ? ` (tenant ${tenantId})` : ''}:`, error) }];
 
     // Tenant configs: SQL is the source of truth; a read-through cache in front.
-    const sqlStore = createSqlTenantStore({ db: database.db });
+    // timeoutMs: a read the database does not answer in time is a store failure (stale copy or 503), never a hung request.
+    const sqlStore = createSqlTenantStore({ db: database.db, timeoutMs: 2_000 });
     let store: TenantStore;
     let quota: QuotaManager;
     if (config.redisUrl) {
@@ -74,7 +78,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       const subscriber = await connectRedis(config.redisUrl, 'subscriber', warn);
       closers.push(() => subscriber.disconnect());
       // memory -> Redis -> SQL, invalidated on every instance by pub/sub
-      const layered = createLayeredTenantStore(sqlStore, { redis, subscriber, prefix: `${config.redisPrefix}tenant:`, memory: { ttlMs: 30_000 }, onError: onCacheError });
+      const layered = createLayeredTenantStore(sqlStore, { redis, subscriber, prefix: `${config.redisPrefix}tenant:`, memory: { ttlMs: 30_000, timeoutMs: 1_000 }, onError: onCacheError });
       closers.push(() => layered.close());
       await layered.ready();
       metrics.trackCacheStats(() => {
@@ -85,7 +89,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
       // exact sliding windows shared by every instance; Redis down -> 503 (fail closed)
       quota = createRedisSlidingQuota({ client: redis, prefix: `${config.redisPrefix}quota:`, onFailure: 'closed', hooks });
     } else {
-      const cached = createCachedTenantStore(sqlStore, { ttlMs: 30_000, onError: onCacheError });
+      const cached = createCachedTenantStore(sqlStore, { ttlMs: 30_000, timeoutMs: 1_000, onError: onCacheError });
       closers.push(() => cached.close());
       metrics.trackCacheStats(() => ({ memory: cached.stats() }));
       store = cached;
@@ -120,7 +124,7 @@ export async function createSaasApp(config: SaasConfig): Promise<SaasApp> {
         hooks,
         // acme.localhost:3000, or an X-Tenant-Id header (put a verified claim first in production: see README)
         resolve: chain(fromSubdomain({ baseDomains: ['localhost'] }), fromHeader('x-tenant-id')),
-        policyRequest: (request: TenantRequest) => (EXPORT_PATH.test(request.path) ? { features: 'export' } : undefined),
+        policyRequest: (request: RoutedRequest) => (request.route === EXPORT_ROUTE ? { features: 'export' } : undefined),
       });
       registerResources(scope, database);
     });

@@ -137,7 +137,19 @@ async function migrate(db: Kysely<AppTables>, dialect: AppDatabase['dialect']): 
 export async function openDatabase(config: DatabaseConfig): Promise<AppDatabase> {
   let db: Kysely<AppTables>;
   if (config.kind === 'postgres') {
-    db = new Kysely<AppTables>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: 10 }) }) });
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: 10,
+      // A hung or unreachable database fails a query instead of holding it forever.
+      connectionTimeoutMillis: 2_000,
+      query_timeout: 5_000,
+      statement_timeout: 5_000,
+    });
+    // An idle client's error (PostgreSQL restarting, a connection cut) is
+    // emitted on the pool: without a listener it would crash the process.
+    // The pool drops that client; the next query opens a new connection.
+    pool.on('error', (error) => console.error('[example-saas] idle PostgreSQL connection lost:', error.message));
+    db = new Kysely<AppTables>({ dialect: new PostgresDialect({ pool }) });
   } else {
     if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });
     const database = new Database(config.file);

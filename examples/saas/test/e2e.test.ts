@@ -163,6 +163,15 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(denied.status).toBe(403);
     expect(denied.headers.get('content-type')).toBe('application/problem+json');
     expect(await denied.json()).toMatchObject({ code: 'policy_denied', dimension: 'features' });
+    // Other spellings that fastify routes to the export route get its policy too; the rest never reach it.
+    for (const spelling of [`/projects/${project.id}/%65xport`, `/projects/${project.id}/%65%78%70%6F%72%74`, `/proj%65cts/${project.id}/export`]) {
+      const res = await call(spelling, B);
+      expect(res.status, spelling).toBe(403);
+      expect(await res.json()).toMatchObject({ code: 'policy_denied', dimension: 'features' });
+    }
+    for (const spelling of [`/PROJECTS/${project.id}/export`, `/projects/${project.id}/export/`, `//projects/${project.id}/export`, `/projects/${project.id}%2Fexport`]) {
+      expect((await call(spelling, B)).status, spelling).not.toBe(200);
+    }
 
     const own = await json<Project>(call('/projects', A, send('POST', { name: 'a export' })), 201);
     await json<Task>(call(`/projects/${own.id}/tasks`, A, send('POST', { title: 'ship' })), 201);
@@ -218,8 +227,20 @@ describe.each(BACKENDS)('saas example end to end: $name', (backendCase) => {
     expect(count(series('tenant_requests_total', { tenant: A, method: 'POST', route: '/projects', status: '201' })[0])).toBeGreaterThanOrEqual(3);
     expect(count(series('tenant_requests_total', { tenant: B, method: 'GET', route: '/projects/:id', status: '404' })[0])).toBeGreaterThanOrEqual(2);
     expect(count(series('tenant_quota_rejections_total', { tenant: TINY, reason: 'limit_exceeded' })[0])).toBe(1);
-    expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(2);
+    expect(count(series('tenant_policy_denials_total', { tenant: B, dimension: 'features' })[0])).toBe(5); // two denials of /export, and three of its other spellings
     expect(count(series('tenant_rejections_total', { code: 'tenant_suspended' })[0])).toBe(2);
+  });
+
+  it('counts the cache hits of the request pipeline in tenant_cache_hits_total', async () => {
+    const hits = async () => {
+      const text = await call('/metrics', undefined).then((r) => r.text());
+      const line = /^tenant_cache_hits_total\{layer="memory"\} (\d+)$/m.exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+    const before = await hits();
+    for (let i = 0; i < 20; i++) expect((await call('/me', A)).status).toBe(200);
+    // Every one of these requests found A in memory (the pipeline asks peek() first).
+    expect((await hits()) - before).toBeGreaterThanOrEqual(20);
   });
 
   it('answers 410 for a tenant deleted through the admin API, and drops its metric series', async () => {

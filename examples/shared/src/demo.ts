@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { chain, createMemoryTenantStore, fromHeader, fromSubdomain, requireTenant, type AdapterOptions, type TenantInput, type TenantRequest } from '@tenant/core';
+import { chain, createMemoryTenantStore, fromHeader, fromSubdomain, requireTenant, type AdapterOptions, type RoutedRequest, type TenantInput } from '@tenant/core';
 
 /** The demo tenants: two active ones on different plans, and a suspended one. */
 export const DEMO_TENANTS: readonly TenantInput[] = [
@@ -28,7 +28,10 @@ export const DEFAULT_MODEL = 'gpt-4o-mini';
 /** The response header in which /chat reports the tokens it really used (read by `actualCost`). */
 export const TOKENS_USED_HEADER = 'x-tokens-used';
 
-const isChat = (request: TenantRequest) => request.method === 'POST' && request.path === '/chat';
+// `request.path` here is the canonical path (decoded, case and slashes as the
+// adapter's router reads them): `/ch%61t` or `/CHAT/` is `/chat` wherever the
+// router sends them to /chat. Never key this on `request.rawPath`.
+const isChat = (request: RoutedRequest) => request.method === 'POST' && request.path === '/chat';
 
 /**
  * The tenancy options every adapter example passes to its adapter, as they
@@ -38,7 +41,8 @@ const isChat = (request: TenantRequest) => request.method === 'POST' && request.
  * - `store`: the {@link DEMO_TENANTS}, in memory;
  * - `resolve`: the subdomain (`acme.localhost:3000`), else the `X-Tenant-Id` header;
  * - `skipPaths`: `/health` needs no tenant;
- * - `policyRequest`: the model a `/chat` call asks for (`?model=`), checked against the tenant's policy;
+ * - `policyRequest`: the model a `/chat` call asks for (`?model=`), checked against the tenant's policy
+ *   (on the canonical path, so no spelling of `/chat` the router accepts escapes it);
  * - `cost`: one request, plus a {@link CHAT_ESTIMATE_TOKENS} token budget for `/chat`, charged up front;
  * - `actualCost`: what `/chat` really cost, from the {@link TOKENS_USED_HEADER} the route sets, settled after the response.
  */

@@ -2,6 +2,8 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_ESTIMATE_TOKENS } from './demo.js';
 
+import { sendRequest } from '@tenant/adapter-testkit';
+
 export { listen } from '@tenant/adapter-testkit';
 
 /** A started example: its base URL (`http://127.0.0.1:<port>`) and how to stop it. */
@@ -132,6 +134,15 @@ export function describeExampleSmoke(name: string, start: () => Promise<RunningE
             return before.quota.tokens.remaining - after.quota.tokens.remaining;
           })
           .toBe(body.usage.tokens);
+      });
+
+      it('checks the model on every spelling of /chat the router accepts (encoded, case, slashes, dot segments)', async () => {
+        const spellings = ['/ch%61t', '/%63%68%61%74', '/CHAT', '/Ch%41T', '/chat/', '//chat', '/chat//', '/./chat', '/x/../chat', '/ch%2561t', '/chat;x=1', '/chat%2F'];
+        for (const path of spellings) {
+          // raw, as written: fetch() would resolve the dot segments itself
+          const res = await sendRequest(base(), { method: 'POST', path: `${path}?model=gpt-4o`, headers: { 'x-tenant-id': 'globex', 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'hi' }) });
+          expect(res.status, `POST ${path}?model=gpt-4o as globex: ${res.text().slice(0, 200)}`).not.toBe(200);
+        }
       });
     }
 

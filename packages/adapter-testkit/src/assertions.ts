@@ -14,6 +14,8 @@ export interface SentResponse extends TestResponse {
 export interface HandlerAnswer {
   readonly requestId: string | null;
   readonly route: string;
+  /** The conformance route the framework's router matched (`setup.routes`), or null for the catch-all. */
+  readonly matched?: string | null;
   /** The tenant the framework exposed. */
   readonly tenant: string | null;
   /** The tenant of the async context. */

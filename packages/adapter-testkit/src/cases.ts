@@ -5,9 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { assertContexts, assertProblem, assertServed, type HandlerAnswer, type SentResponse } from './assertions.js';
 import { sendFetchRequest } from './fetch-transport.js';
 import { sendMany, sendRequest, type SendManyOptions, type TestRequest, type TestResponse } from './http-client.js';
+import { pathVariants, type PathVariant } from './path-variants.js';
 import {
   CLAIM_HEADER,
   ESTIMATE_HEADER,
+  GUARDED_ROUTES,
   MODEL_HEADER,
   QUOTA_LIMIT,
   QUOTA_WINDOW_MS,
@@ -107,6 +109,19 @@ async function eventually(what: string | (() => string), check: () => Promise<bo
     await sleep(20);
   }
   assert.fail(`${typeof what === 'function' ? what() : what}: still not true after ${attempts} attempts`);
+}
+
+/** Whether a response came from the handler mounted on `route` (not the catch-all, not a refusal). */
+function reached(res: SentResponse, route: string): boolean {
+  if (res.status !== 200 || !String(res.headers['content-type']).startsWith('application/json')) return false;
+  return res.json<HandlerAnswer>().matched === route;
+}
+
+const problemCode = (res: SentResponse): unknown => (String(res.headers['content-type']).startsWith('application/problem+json') ? res.json<{ code?: unknown }>().code : undefined);
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
 
 const rejections: readonly [id: string, title: string, status: number, code: Parameters<typeof assertProblem>[3], request: (c: ConformanceContext) => CaseRequest][] = [
@@ -414,6 +429,47 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
       } finally {
         agent.destroy();
       }
+    },
+  },
+  {
+    id: 'path-variants',
+    title: 'path variants of a guarded route (encoding, case, slashes, dot segments, matrix, encoded slash) never reach it without its policy and cost',
+    async run(c) {
+      const { b, unfeatured, budget } = c.fixture.tenants;
+      const guards = [
+        { tenant: unfeatured, what: 'policy', status: 403, code: 'policy_denied' },
+        { tenant: budget, what: 'cost', status: 429, code: 'quota_exceeded' },
+      ] as const;
+      const failures: string[] = [];
+      let routedVariants = 0;
+      for (const [n, route] of GUARDED_ROUTES.entries()) {
+        const method = route.method;
+        const canonical = route.path.replace(/:[a-z]+/g, '42');
+        // The canonical spelling: the route is mounted, and guarded by policy and by cost.
+        const open = await c.send({ method, path: canonical, tenant: b });
+        assert.ok(reached(open, route.path), `${method} ${canonical} did not reach the handler mounted on ${route.path} (mount setup.routes with the framework's router, calling the handler with route): ${open.status} ${open.text().slice(0, 200)}`);
+        for (const guard of guards) {
+          const res = await c.send({ method, path: canonical, tenant: guard.tenant });
+          assertProblem(c.fixture, res, guard.status, guard.code);
+        }
+        const variants = pathVariants(canonical, { seed: 1 + n }).slice(1);
+        await inBatches(variants, 16, async (variant: PathVariant) => {
+          const where = `${method} ${variant.path} (${variant.kind})`;
+          // Does the framework route it to the guarded handler? (b has no policy and no quota)
+          const probe = await c.send({ method, path: variant.path, tenant: b });
+          const routed = reached(probe, route.path);
+          if (routed) routedVariants += 1;
+          for (const guard of guards) {
+            const res = await c.send({ method, path: variant.path, tenant: guard.tenant });
+            if (reached(res, route.path)) {
+              failures.push(`${where}: reached ${route.path} without its ${guard.what}`);
+            } else if (routed && !(res.status === guard.status && problemCode(res) === guard.code) && !(res.status === 400 && problemCode(res) === 'path_invalid')) {
+              failures.push(`${where}: routed to ${route.path}, but answered ${res.status} ${String(problemCode(res) ?? '')} instead of ${guard.status} ${guard.code} (its ${guard.what})`);
+            }
+          }
+        });
+      }
+      assert.deepEqual(failures.slice(0, 15), [], `${failures.length} path variants escaped the guarded routes' policy or cost (${routedVariants} variants were routed to them)`);
     },
   },
 ]);

@@ -45,12 +45,13 @@ function targetOf(url: string): string {
  * @param requestIdHeader - The header that carries the request id. @default 'x-request-id'
  */
 export function createFetchConformanceHandler(onCall?: HandlerCallListener, requestIdHeader = 'x-request-id'): FetchConformanceHandler {
-  return async ({ request, tenant }) => {
+  return async ({ request, tenant, route: matched }) => {
     const target = targetOf(request.url);
     const route = routeOf(target);
     const requestId = request.headers.get(requestIdHeader) ?? undefined;
     onCall?.(requestId, route);
-    const base = { requestId: requestId ?? null, route, tenant: tenant?.id ?? null, context: here() };
+    // `matched`: the conformance route the framework's router chose, or null for the catch-all
+    const base = { requestId: requestId ?? null, route, matched: matched ?? null, tenant: tenant?.id ?? null, context: here() };
     const query = new URLSearchParams(target.includes('?') ? target.slice(target.indexOf('?') + 1) : '');
     switch (route) {
       case CONFORMANCE_ROUTES.delay: {

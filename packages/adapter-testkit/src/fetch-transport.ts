@@ -73,12 +73,21 @@ export async function sendFetchRequest(fetch: FetchFunction, options: TestReques
   const timeoutMs = options.timeoutMs ?? 10_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const exchange = async (): Promise<TestResponse> => {
-    const request = new Request(`http://${host}${options.path ?? '/'}`, init);
     let response: Response;
+    let request: Request | undefined;
     try {
-      response = await fetch(request);
-    } catch (error) {
-      response = problem500(error);
+      request = new Request(`http://${host}${options.path ?? '/'}`, init);
+    } catch {
+      // a target no URL parser takes: servers answer 400 without calling the handler
+      request = undefined;
+    }
+    if (request === undefined) response = new Response(null, { status: 400 });
+    else {
+      try {
+        response = await fetch(request);
+      } catch (error) {
+        response = problem500(error);
+      }
     }
     if (typeof (response as Partial<Response> | undefined)?.arrayBuffer !== 'function') throw new TypeError(`[@tenant/adapter-testkit] ${what}: the fetch function did not return a Response`);
     const data = Buffer.from(await response.arrayBuffer());

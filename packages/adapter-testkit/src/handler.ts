@@ -85,12 +85,13 @@ async function readBody(stream: Readable | IncomingMessage, onChunk?: (size: num
  * @param requestIdHeader - The header that carries the request id. @default 'x-request-id'
  */
 export function createConformanceHandler(onCall?: HandlerCallListener, requestIdHeader = 'x-request-id'): ConformanceHandler {
-  return async ({ req, res, tenant, body }) => {
+  return async ({ req, res, tenant, body, route: matched }) => {
     const route = routeOf(req.url);
     const header = req.headers[requestIdHeader];
     const requestId = typeof header === 'string' ? header : undefined;
     onCall?.(requestId, route);
-    const base = { requestId: requestId ?? null, route, tenant: tenant?.id ?? null, context: here() };
+    // `matched`: the conformance route the framework's router chose, or null for the catch-all
+    const base = { requestId: requestId ?? null, route, matched: matched ?? null, tenant: tenant?.id ?? null, context: here() };
     switch (route) {
       case CONFORMANCE_ROUTES.delay: {
         const ms = Number(queryOf(req.url).get('ms') ?? '1');

@@ -4,7 +4,11 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingH
 export interface TestRequest {
   /** @default 'GET' */
   readonly method?: string;
-  /** The path and query, starting with `/`. @default '/' */
+  /**
+   * The path and query, starting with `/`, sent exactly as written (dot
+   * segments, `//` and percent-encoding are not normalized).
+   * @default '/'
+   */
   readonly path?: string;
   /** Request headers. `host` may be set (unlike with `fetch`). */
   readonly headers?: OutgoingHttpHeaders;
@@ -49,16 +53,18 @@ export interface TestResponse {
  * ```
  */
 export function sendRequest(baseUrl: string, options: TestRequest = {}): Promise<TestResponse> {
-  const url = new URL(options.path ?? '/', baseUrl);
+  const base = new URL(baseUrl);
+  const path = options.path ?? '/';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const { body } = options;
   const fixed = typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.from(body) : undefined;
   const headers: OutgoingHttpHeaders = { ...options.headers };
   if (fixed !== undefined) headers['content-length'] = fixed.length;
   return new Promise<TestResponse>((resolve, reject) => {
+    // By parts, not by URL: a URL would resolve `/x/../`, read `//a` as a host, and re-encode.
     const req = httpRequest(
-      url,
-      { method: options.method ?? 'GET', headers, ...(options.agent === undefined ? { agent: false } : { agent: options.agent }) },
+      { protocol: base.protocol, hostname: base.hostname, port: base.port, path,
+        method: options.method ?? 'GET', headers, ...(options.agent === undefined ? { agent: false } : { agent: options.agent }) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -77,7 +83,7 @@ export function sendRequest(baseUrl: string, options: TestRequest = {}): Promise
       },
     );
     const timer = setTimeout(() => {
-      req.destroy(new Error(`[@tenant/adapter-testkit] ${options.method ?? 'GET'} ${url.pathname} took longer than ${timeoutMs} ms`));
+      req.destroy(new Error(`[@tenant/adapter-testkit] ${options.method ?? 'GET'} ${path} took longer than ${timeoutMs} ms`));
     }, timeoutMs);
     function fail(error: Error): void {
       clearTimeout(timer);

@@ -4,7 +4,7 @@
  * cases over real HTTP (resolution and its priority, every rejection,
  * policy, quota headers, settle, hooks, skip paths, the tenant context
  * across await, timers and streams, large bodies, 1,000 concurrent requests,
- * and a throwing handler).
+ * a throwing handler, and path variants of a guarded route).
  *
  * @example
  * ```ts
@@ -22,6 +22,7 @@ export { runAdapterConformance, runConformanceCases, runFetchAdapterConformance,
 export type { ConformanceResult } from './run.js';
 export type {
   ConformanceHandler,
+  ConformanceRoute,
   ConformanceSetup,
   StartedServer,
   StartServer,
@@ -38,6 +39,8 @@ export { conformanceCases, createConformanceContext, parseRateLimit, requireRate
 export type { ConformanceCase, ConformanceContext, CaseRequest, ConformanceTarget } from './cases.js';
 export { createFetchConformanceHandler } from './fetch-handler.js';
 export { sendFetchRequest, listenFetch, IN_PROCESS_ORIGIN } from './fetch-transport.js';
+export { pathVariants } from './path-variants.js';
+export type { PathVariant, PathVariantKind, PathVariantOptions } from './path-variants.js';
 export {
   createConformanceFixture,
   createFetchConformanceFixture,
@@ -51,6 +54,9 @@ export {
   TOKEN_LIMIT,
   QUOTA_WINDOW_MS,
   ALLOWED_MODELS,
+  GUARDED_FEATURE,
+  GUARDED_ROUTES,
+  isGuarded,
 } from './setup.js';
 export type { ConformanceFixture, ConformanceTenants, ConformanceHosts } from './setup.js';
 export { createConformanceHandler, CONFORMANCE_ROUTES, routeOf } from './handler.js';

@@ -16,7 +16,7 @@ import type { FetchAdapterOptions } from '@tenant/core/fetch';
 import { createFetchConformanceHandler } from './fetch-handler.js';
 import { createConformanceHandler } from './handler.js';
 import { createHookLog, type HookLog } from './hook-log.js';
-import type { ConformanceMode, ConformanceSetup, FetchConformanceSetup } from './types.js';
+import type { ConformanceMode, ConformanceRoute, ConformanceSetup, FetchConformanceSetup } from './types.js';
 
 /** The base domain whose subdomains name tenants. */
 export const SUBDOMAIN_BASE = 'example.test';
@@ -38,6 +38,24 @@ export const TOKEN_LIMIT = 1000;
 export const QUOTA_WINDOW_MS = 3_600_000;
 /** Models the policy allows for tenants with a policy. */
 export const ALLOWED_MODELS: readonly string[] = Object.freeze(['small']);
+/** The feature that `policyRequest` asks for on a guarded route. */
+export const GUARDED_FEATURE = 'guarded';
+
+/**
+ * The guarded routes: `policyRequest` asks for {@link GUARDED_FEATURE} and
+ * `cost` charges more tokens than {@link TOKEN_LIMIT} on their canonical
+ * paths, so that a request that reaches one without being keyed on it shows.
+ */
+export const GUARDED_ROUTES: readonly ConformanceRoute[] = Object.freeze([
+  Object.freeze({ method: 'POST', path: '/guarded/chat' } as const),
+  Object.freeze({ method: 'GET', path: '/guarded/projects/:id/export' } as const),
+]);
+
+/** Whether a canonical path and method name a guarded route (the way a user's `policyRequest` would, on `request.path`). */
+export function isGuarded(method: string, path: string): boolean {
+  // HEAD runs GET handlers (express, fastify): a GET rule covers it.
+  return (method === 'POST' && path === '/guarded/chat') || ((method === 'GET' || method === 'HEAD') && /^\/guarded\/projects\/[^/]+\/export$/.test(path));
+}
 
 /** The tenant ids (and hosts) of one fixture, unique to it. */
 export interface ConformanceTenants {
@@ -53,6 +71,10 @@ export interface ConformanceTenants {
   readonly tokens: string;
   /** Active, policy and quota (requests and tokens): every hook fires. */
   readonly metered: string;
+  /** Active, policy `features: ['basic']`: refused on a guarded route. */
+  readonly unfeatured: string;
+  /** Active, `TOKEN_LIMIT` tokens per window: a guarded route's cost is above it. */
+  readonly budget: string;
   readonly suspended: string;
   readonly inactive: string;
   /** Soft-deleted. */
@@ -97,8 +119,9 @@ let fixtures = 0;
  * file), resolvers chained claim > header `x-tenant-id` > subdomain of
  * `example.test` > custom domain > path `/t/<id>`, the allow-list policy
  * (model from `x-model`), an in-memory quota on a frozen clock, counting
- * hooks, `skipPaths: ['/health']`, `actualCost` from `x-actual-tokens`, and
- * the handler.
+ * hooks, `skipPaths: ['/health']`, `actualCost` from `x-actual-tokens`, the
+ * {@link GUARDED_ROUTES} (a feature asked and a cost above the token limit
+ * on their canonical paths), and the handler.
  */
 export function createConformanceFixture(): Promise<ConformanceFixture> {
   return createFixture('node');
@@ -125,6 +148,8 @@ async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<
     quota: `${tag}-quota`,
     tokens: `${tag}-tokens`,
     metered: `${tag}-metered`,
+    unfeatured: `${tag}-unfeatured`,
+    budget: `${tag}-budget`,
     suspended: `${tag}-suspended`,
     inactive: `${tag}-inactive`,
     deleted: `${tag}-deleted`,
@@ -144,6 +169,8 @@ async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<
     { id: tenants.quota, quota: { requests: window(QUOTA_LIMIT) } },
     { id: tenants.tokens, quota: { tokens: window(TOKEN_LIMIT) } },
     { id: tenants.metered, policy, quota: { requests: window(1_000_000), tokens: window(1_000_000) } },
+    { id: tenants.unfeatured, policy: { features: ['basic'] } },
+    { id: tenants.budget, quota: { tokens: window(TOKEN_LIMIT) } },
     { id: tenants.suspended, status: 'suspended' },
     { id: tenants.inactive, status: 'inactive' },
     { id: tenants.deleted },
@@ -167,10 +194,13 @@ async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<
     clock,
     hooks: hookLog.hooks,
     skipPaths: ['/health'],
-    cost: (request) => ({ requests: 1, tokens: toCount(request.header(ESTIMATE_HEADER)) }),
+    // Keyed on request.path, the canonical path, as users write them.
+    cost: (request) => ({ requests: 1, tokens: isGuarded(request.method, request.path) ? TOKEN_LIMIT + 1 : toCount(request.header(ESTIMATE_HEADER)) }),
     policyRequest: (request) => {
       const model = request.header(MODEL_HEADER);
-      return model === undefined ? undefined : { models: model };
+      const guarded = isGuarded(request.method, request.path);
+      if (model === undefined && !guarded) return undefined;
+      return { ...(model === undefined ? {} : { models: model }), ...(guarded ? { features: GUARDED_FEATURE } : {}) };
     },
     actualCost: (_request, response) => {
       const value = response.getHeader(ACTUAL_TOKENS_HEADER);
@@ -188,6 +218,7 @@ async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<
             },
           },
           handler: createConformanceHandler(onCall, REQUEST_ID_HEADER),
+          routes: GUARDED_ROUTES,
         }
       : {
           options: {
@@ -198,6 +229,7 @@ async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<
             },
           },
           handler: createFetchConformanceHandler(onCall, REQUEST_ID_HEADER),
+          routes: GUARDED_ROUTES,
         };
 
   let requests = 0;

@@ -25,7 +25,25 @@ export type ConformanceHandler = (input: {
    * hands it to a content-type parser). Leave it out to have the handler read `req`.
    */
   readonly body?: Readable;
+  /**
+   * The `path` of the {@link ConformanceRoute} that the framework's router
+   * matched, when the handler is mounted on one of `setup.routes`; leave it
+   * out for the catch-all.
+   */
+  readonly route?: string;
 }) => Promise<void>;
+
+/**
+ * A route the adapter author mounts with the framework's own router, before
+ * the catch-all, calling the handler with `route: path`. The `path` uses the
+ * `:param` syntax that express, fastify, koa-router, hono and nestjs share.
+ */
+export interface ConformanceRoute {
+  /** The HTTP method: mount the route for this method only. */
+  readonly method: 'GET' | 'POST';
+  /** The route pattern, such as `/guarded/projects/:id/export`. */
+  readonly path: string;
+}
 
 /** What the suite gives the adapter under test: the adapter options and the route to mount. */
 export interface ConformanceSetup {
@@ -33,6 +51,22 @@ export interface ConformanceSetup {
   readonly options: AdapterOptions;
   /** Mount this after the tenant middleware, for every method and path. */
   readonly handler: ConformanceHandler;
+  /**
+   * Routes to mount with the framework's router, after the tenant middleware
+   * and before the catch-all, each calling `handler({ ..., route: route.path })`
+   * (the `path-variants` case needs them; mount them with the router your
+   * users use, with its default settings).
+   *
+   * @example
+   * ```ts
+   * for (const route of routes) {
+   *   app[route.method === 'GET' ? 'get' : 'post'](route.path, (req, res, next) => {
+   *     handler({ req, res, tenant: req.tenant, route: route.path }).catch(next);
+   *   });
+   * }
+   * ```
+   */
+  readonly routes: readonly ConformanceRoute[];
 }
 
 /** A listening server, as `start()` returns it. */
@@ -87,6 +121,12 @@ export type FetchConformanceHandler = (input: {
   readonly request: Request;
   /** The tenant as the framework exposes it. */
   readonly tenant: TenantConfig | undefined;
+  /**
+   * The `path` of the {@link ConformanceRoute} that the framework's router
+   * matched, when the handler is mounted on one of `setup.routes`; leave it
+   * out for the catch-all.
+   */
+  readonly route?: string;
 }) => Promise<Response>;
 
 /** What the fetch-mode suite gives the adapter under test. */
@@ -95,6 +135,21 @@ export interface FetchConformanceSetup {
   readonly options: FetchAdapterOptions;
   /** Mount this after the tenant middleware, for every method and path. */
   readonly handler: FetchConformanceHandler;
+  /**
+   * Routes to mount with the framework's own router, before the catch-all,
+   * each calling `handler` with `route: path` (the `path-variants` case
+   * checks that no spelling of them escapes their policy and cost). A
+   * framework without a router matches them in its own code, as an
+   * application would.
+   *
+   * @example
+   * ```ts
+   * for (const route of routes) {
+   *   app.on(route.method, route.path, (c) => handler({ request: c.req.raw, tenant: c.get('tenant'), route: route.path }));
+   * }
+   * ```
+   */
+  readonly routes: readonly ConformanceRoute[];
 }
 
 /** A fetch function: what `app.fetch`, `Bun.serve({ fetch })` and a Workers module's `fetch` are. */

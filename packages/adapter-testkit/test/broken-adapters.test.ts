@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { adapterRequest, settleOnFinish, tenancyFrom, toTenantRequest, writeRejection, type AdapterOptions, type TenantDecision } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, toTenantRequest, writeRejection, type AdapterOptions, type PolicyRequest, type QuotaCost, type RoutedRequest, type TenantDecision } from '@tenant/core';
 import { describe, expect, it } from 'vitest';
-import { conformanceCases, listen, runConformanceCases, type ConformanceHandler, type ConformanceResult } from '../src/index.js';
+import { conformanceCases, listen, runConformanceCases, type ConformanceHandler, type ConformanceResult, type ConformanceRoute } from '../src/index.js';
+import { laxRoute } from './lax-router.js';
 
 /** The mistakes an adapter can make, one at a time. */
 type Flaw =
@@ -14,11 +15,20 @@ type Flaw =
   | 'no-principal' // builds the request view without options.principal
   | 'socket-cache' // reuses the first decision of a keep-alive connection
   | 'no-host' // leaves the host out of the request view
-  | 'mount-relative-path'; // gives the pipeline the path below a mount point, not the full path
+  | 'mount-relative-path' // gives the pipeline the path below a mount point, not the full path
+  | 'exact-routing' // declares a case-sensitive, strict router while its router is lax
+  | 'raw-path-keys'; // keys policyRequest and cost on the raw path (the pipeline before the canonical path)
 
 /** The reference adapter's steps, with one flaw put in on purpose. */
-function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, flaw: Flaw): RequestListener {
-  const pipeline = tenancyFrom(options);
+/** The options with `policyRequest` and `cost` handed the raw path as `path`. */
+function rawKeyed(options: AdapterOptions): AdapterOptions {
+  const { policyRequest, cost } = options as { policyRequest?: (r: RoutedRequest) => PolicyRequest | undefined; cost?: (r: RoutedRequest) => QuotaCost };
+  const raw = (r: RoutedRequest) => Object.create(r, { path: { value: r.rawPath } }) as RoutedRequest;
+  return { ...options, ...(policyRequest && { policyRequest: (r: RoutedRequest) => policyRequest(raw(r)) }), ...(cost && { cost: (r: RoutedRequest) => cost(raw(r)) }) };
+}
+
+function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, routes: readonly ConformanceRoute[], flaw: Flaw): RequestListener {
+  const pipeline = tenancyFrom(flaw === 'raw-path-keys' ? rawKeyed(options) : options);
   const cache = new WeakMap<Socket, TenantDecision>();
   const decide = async (req: IncomingMessage): Promise<{ decision: TenantDecision; request: ReturnType<typeof toTenantRequest> }> => {
     const request =
@@ -28,7 +38,9 @@ function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, fla
           ? { ...adapterRequest(req, options), host: undefined }
           : flaw === 'mount-relative-path'
             ? adapterRequest(req, options, (req.url ?? '/').replace(/^\/[^/?]*/, '') || '/')
-            : adapterRequest(req, options);
+            : flaw === 'exact-routing'
+              ? adapterRequest(req, options, undefined, { routing: { caseSensitive: true, strict: true, mergeSlashes: false } })
+              : adapterRequest(req, options);
     if (flaw === 'handle-twice') await pipeline.handle(request);
     const cached = flaw === 'socket-cache' ? cache.get(req.socket) : undefined;
     const decision = cached ?? (await pipeline.handle(request));
@@ -45,7 +57,7 @@ function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, fla
         if (flaw !== 'no-headers') for (const name in decision.headers) if (!res.headersSent) res.setHeader(name, decision.headers[name] as string);
         if (flaw !== 'no-settle') settleOnFinish(pipeline, decision, request, res, options.actualCost);
         const tenant = decision.ok ? decision.tenant : undefined;
-        const call = () => handler({ req, res, tenant });
+        const call = () => handler({ req, res, tenant, ...laxRoute(routes, req) });
         return flaw === 'outside-context' ? call() : pipeline.run(decision, call);
       })
       .catch(() => {
@@ -61,7 +73,7 @@ function flawedAdapter(options: AdapterOptions, handler: ConformanceHandler, fla
 const failedIds = (results: readonly ConformanceResult[]) => results.filter((r) => !r.ok).map((r) => r.id);
 
 async function runFlawed(flaw: Flaw, only: readonly string[]): Promise<ConformanceResult[]> {
-  return runConformanceCases(({ options, handler }) => listen(createServer(flawedAdapter(options, handler, flaw))), { only, concurrency: 120 });
+  return runConformanceCases(({ options, handler, routes }) => listen(createServer(flawedAdapter(options, handler, routes, flaw))), { only, concurrency: 120 });
 }
 
 describe('the suite catches broken adapters', () => {
@@ -75,6 +87,8 @@ describe('the suite catches broken adapters', () => {
     ['socket-cache', ['throw-no-leak', 'concurrency'], ['resolve-header']],
     ['no-host', ['resolve-subdomain', 'resolve-host', 'unknown-subdomain', 'resolve-priority'], ['resolve-header', 'resolve-path']],
     ['mount-relative-path', ['resolve-path', 'skip-paths'], ['resolve-header', 'resolve-host', 'resolve-priority']],
+    ['exact-routing', ['path-variants'], ['resolve-header', 'policy', 'quota']],
+    ['raw-path-keys', ['path-variants'], ['policy', 'quota', 'settle']],
   ];
   for (const [flaw, must, pass] of cases) {
     it(`${flaw}: fails ${must.join(', ')}; still passes ${pass.join(', ')}`, async () => {

@@ -1,5 +1,6 @@
 import {
   adapterFetchRequest,
+  adapterFetchRequestRouted,
   finishResponse,
   rejectionResponse,
   tenancyFrom,
@@ -8,7 +9,8 @@ import {
   type TenantDecision,
 } from '@tenant/core/fetch';
 import { describe, expect, it } from 'vitest';
-import { conformanceCases, runFetchConformanceCases, type ConformanceResult, type FetchConformanceHandler, type FetchFunction } from '../src/index.js';
+import { conformanceCases, runFetchConformanceCases, type ConformanceResult, type ConformanceRoute, type FetchConformanceHandler, type FetchFunction } from '../src/index.js';
+import { laxFetchRoute } from './lax-fetch-router.js';
 
 /** The mistakes a fetch adapter can make, one at a time. */
 type Flaw =
@@ -22,10 +24,11 @@ type Flaw =
   | 'no-host' // leaves the host out of the request view
   | 'leaky-error' // answers a handler error with 200 instead of a 5xx
   | 'relative-path' // gives the pipeline the path below the first segment, as a mounted sub-app sees it
+  | 'exact-routing' // declares a case-sensitive, strict router while its router is lax
   | 'decision-cache'; // reuses the last admitted decision for requests that name no tenant
 
 /** The reference fetch adapter (withTenancy's steps), with one flaw put in on purpose. */
-function flawedFetchAdapter(options: FetchAdapterOptions, handler: FetchConformanceHandler, flaw: Flaw): FetchFunction {
+function flawedFetchAdapter(options: FetchAdapterOptions, handler: FetchConformanceHandler, routes: readonly ConformanceRoute[], flaw: Flaw): FetchFunction {
   const pipeline = tenancyFrom(options);
   let last: TenantDecision | undefined;
   return async (raw) => {
@@ -36,7 +39,9 @@ function flawedFetchAdapter(options: FetchAdapterOptions, handler: FetchConforma
                 const full = adapterFetchRequest(raw, options);
                 return { ...full, path: full.path.replace(/^\/[^/]*/, '') || '/' };
               })()
-            : adapterFetchRequest(raw, options);
+            : flaw === 'exact-routing'
+              ? adapterFetchRequestRouted(raw, options, { routing: { caseSensitive: true, strict: true, mergeSlashes: false } })
+              : adapterFetchRequest(raw, options);
     if (flaw === 'handle-twice') await pipeline.handle(view);
     let decision = await pipeline.handle(view);
     if (flaw === 'decision-cache') {
@@ -45,7 +50,7 @@ function flawedFetchAdapter(options: FetchAdapterOptions, handler: FetchConforma
     }
     if (!decision.ok && flaw !== 'no-stop') return rejectionResponse(decision);
     const tenant = decision.ok ? decision.tenant : undefined;
-    const call = () => handler({ request: raw, tenant });
+    const call = () => handler({ request: raw, tenant, ...laxFetchRoute(routes, raw) });
     let response: Response;
     try {
       response = await (flaw === 'outside-context' ? call() : pipeline.run(decision, call));
@@ -76,18 +81,19 @@ describe('the fetch-mode suite catches broken fetch adapters', () => {
     ['no-host', ['resolve-subdomain', 'resolve-host', 'unknown-subdomain', 'resolve-priority'], ['resolve-header', 'resolve-path']],
     ['leaky-error', ['throw-no-leak'], ['resolve-header']],
     ['relative-path', ['resolve-path', 'skip-paths'], ['resolve-header', 'resolve-host']],
+    ['exact-routing', ['path-variants'], ['resolve-header', 'policy', 'quota']],
     ['decision-cache', ['concurrency'], ['resolve-header']],
   ];
   for (const [flaw, must, pass] of cases) {
     it(`${flaw}: fails ${must.join(', ')}; still passes ${pass.join(', ')}`, async () => {
-      const results = await runFetchConformanceCases(({ options, handler }) => flawedFetchAdapter(options, handler, flaw), { only: [...must, ...pass], concurrency: 120 });
+      const results = await runFetchConformanceCases(({ options, handler, routes }) => flawedFetchAdapter(options, handler, routes, flaw), { only: [...must, ...pass], concurrency: 120 });
       expect(failedIds(results).sort()).toEqual([...must].sort());
       for (const result of results.filter((r) => !r.ok)) expect(result.error).toBeInstanceOf(Error);
     }, 60_000);
   }
 
   it('over HTTP too: a flawed adapter fails the same cases', async () => {
-    const results = await runFetchConformanceCases(({ options, handler }) => flawedFetchAdapter(options, handler, 'no-hold'), { only: ['context-readable-stream', 'context-stream'], transport: 'http' });
+    const results = await runFetchConformanceCases(({ options, handler, routes }) => flawedFetchAdapter(options, handler, routes, 'no-hold'), { only: ['context-readable-stream', 'context-stream'], transport: 'http' });
     expect(failedIds(results)).toEqual(['context-readable-stream']);
   }, 60_000);
 
@@ -97,14 +103,14 @@ describe('the fetch-mode suite catches broken fetch adapters', () => {
   });
 
   it('failure messages name the request and the root cause', async () => {
-    const [quota] = await runFetchConformanceCases(({ options, handler }) => flawedFetchAdapter(options, handler, 'no-headers'), { only: ['quota'] });
+    const [quota] = await runFetchConformanceCases(({ options, handler, routes }) => flawedFetchAdapter(options, handler, routes, 'no-headers'), { only: ['quota'] });
     expect(String((quota?.error as Error).message)).toMatch(/-r\d+ \(GET \/whoami\) answered 200 without a RateLimit header: the adapter must copy decision.headers/);
-    const [settle] = await runFetchConformanceCases(({ options, handler }) => flawedFetchAdapter(options, handler, 'no-settle'), { only: ['settle'] });
+    const [settle] = await runFetchConformanceCases(({ options, handler, routes }) => flawedFetchAdapter(options, handler, routes, 'no-settle'), { only: ['settle'] });
     expect(String((settle?.error as Error).message)).toMatch(/settle of \S+-r\d+ \(GET \/settle\?tokens=400\).*the estimate stands: actualCost was never settled/);
   }, 60_000);
 
   it('refuses a start() that gives no fetch function, and an unknown transport', async () => {
     await expect(runFetchConformanceCases(() => 'nope' as never)).rejects.toThrow(TypeError);
-    await expect(runFetchConformanceCases(({ options, handler }) => flawedFetchAdapter(options, handler, 'no-host'), { transport: 'carrier-pigeon' as never })).rejects.toThrow(RangeError);
+    await expect(runFetchConformanceCases(({ options, handler, routes }) => flawedFetchAdapter(options, handler, routes, 'no-host'), { transport: 'carrier-pigeon' as never })).rejects.toThrow(RangeError);
   });
 });

@@ -3,5 +3,9 @@
 // `tenantOf(request)`.
 import { tenantOf, withTenancy } from '@tenant/core/fetch';
 import { runFetchAdapterConformance } from '../src/index.js';
+import { laxFetchRoute } from './lax-fetch-router.js';
 
-runFetchAdapterConformance('@tenant/core/fetch withTenancy', ({ options, handler }) => withTenancy(options, (request) => handler({ request, tenant: tenantOf(request) })));
+// No framework, no router: the setup's routes are matched by the laxest router there is.
+runFetchAdapterConformance('@tenant/core/fetch withTenancy', ({ options, handler, routes }) =>
+  withTenancy(options, (request) => handler({ request, tenant: tenantOf(request), ...laxFetchRoute(routes, request) })),
+);

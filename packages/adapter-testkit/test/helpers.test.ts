@@ -222,3 +222,25 @@ describe('runConformanceCases', () => {
     expect(closed).toBe(true);
   });
 });
+
+describe('pathVariants()', () => {
+  it('spells a path every way the conformance case needs, without duplicates, the same for a seed', async () => {
+    const { pathVariants } = await import('../src/index.js');
+    const variants = pathVariants('/guarded/projects/42/export');
+    expect(variants[0]).toEqual({ path: '/guarded/projects/42/export', kind: 'original' });
+    expect(new Set(variants.map((v) => v.path)).size).toBe(variants.length);
+    expect(new Set(variants.map((v) => v.kind))).toEqual(new Set(['original', 'encoded', 'case', 'trailing-slash', 'duplicate-slash', 'dot-segment', 'matrix', 'encoded-slash', 'double-encoded', 'combined']));
+    for (const v of variants) expect(v.path.startsWith('/'), v.path).toBe(true);
+    const paths = variants.map((v) => v.path);
+    for (const expected of ['/guarded/projects/42/%65xport', '/%67uarded/projects/42/export', '/guarded/projects/42/ex%70ort', '/GUARDED/PROJECTS/42/EXPORT', '/guarded/projects/42/export/', '//guarded/projects/42/export', '/guarded/./projects/42/export', '/guarded/x/../projects/42/export', '/guarded%2Fprojects/42/export', '/guarded;v=1/projects/42/export', '/guarded/projects/42/%2565xport']) {
+      expect(paths).toContain(expected);
+    }
+    // both hex cases of a letter's encoding
+    expect(paths).toContain('/guarded/projects/42/exp%6Frt');
+    expect(paths).toContain('/guarded/projects/42/exp%6frt');
+    expect(pathVariants('/guarded/chat', { seed: 5 })).toEqual(pathVariants('/guarded/chat', { seed: 5 }));
+    expect(pathVariants('/guarded/chat', { seed: 5 })).not.toEqual(pathVariants('/guarded/chat', { seed: 6 }));
+    expect(() => pathVariants('chat')).toThrow(TypeError);
+    expect(() => pathVariants('/a%2Fb')).toThrow(TypeError);
+  });
+});

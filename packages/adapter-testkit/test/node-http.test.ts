@@ -1,8 +1,11 @@
 import { createServer } from 'node:http';
 import { listen, runAdapterConformance, type StartServer } from '../src/index.js';
+import { laxRoute } from './lax-router.js';
 import { withTenancy } from './node-http-adapter.js';
 
-const start: StartServer = ({ options, handler }) => listen(createServer(withTenancy(options, (req, res, tenant) => handler({ req, res, tenant }))));
+// node:http has no router: the routes of the setup are matched by the laxest router there is.
+const start: StartServer = ({ options, handler, routes }) =>
+  listen(createServer(withTenancy(options, (req, res, tenant) => handler({ req, res, tenant, ...laxRoute(routes, req) }))));
 
 runAdapterConformance('node:http reference adapter', start);
 

@@ -30,9 +30,23 @@ export interface CachedTenantStoreOptions {
   /**
    * After a failed load served stale, how long that stale entry is served
    * without asking the store again, so a store that is down (and perhaps
-   * slow to fail) is not queried by every request. @default 1_000
+   * slow to fail) is not queried by every request. After that, lookups still
+   * get the stale entry at once while one query asks the store again in the
+   * background (until it answers, or `staleIfErrorMs` runs out). @default 1_000
    */
   readonly errorBackoffMs?: number;
+  /**
+   * How long a lookup waits for the store, in milliseconds, before it is
+   * treated as a store failure: a known tenant is then served stale (see
+   * `staleIfErrorMs`), a tenant never seen rejects with `store_unavailable`
+   * (HTTP 503). A hung database (frozen, or behind a dead connection) thus
+   * costs a request at most this long. The query itself is not cancelled:
+   * when it answers later, its result is cached (unless an invalidation came
+   * meanwhile); set the driver's own timeouts too (see the README) so that
+   * it ends and frees its connection. `0` waits as long as the store does.
+   * @default 1_000
+   */
+  readonly timeoutMs?: number;
   /** Subscribe to the inner store's change feed and invalidate on its events. @default true */
   readonly subscribe?: boolean;
   /** Receives store failures that were served stale, and listener failures. @default undefined */
@@ -45,6 +59,8 @@ interface Entry<V> {
   readonly value: V;
   readonly freshUntil: number;
   readonly staleUntil: number;
+  /** Served stale because the store failed: past `freshUntil`, lookups still get it while the store is asked again in the background. */
+  readonly erred?: true;
   // Built once, on the first hit: hits then hand out the same settled promise.
   promise?: Promise<V>;
 }
@@ -53,6 +69,7 @@ type IdEntry = Entry<TenantConfig | undefined>;
 type DomainEntry = Entry<string | undefined>;
 
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
+const ignore = () => undefined;
 
 // TenantErrors that are a store's answer (a bad id), not its failure.
 const isAnswer = (error: unknown) => TenantError.is(error) && !TenantError.is(error, 'store_unavailable', 'internal_error');
@@ -70,9 +87,10 @@ function duration(value: unknown, name: string, fallback: number): number {
  * (lru-cache): bounded size, TTL, negative caching of unknown ids and
  * domains, one store query for N concurrent misses of one tenant,
  * invalidation on every write made through it and on every event of the
- * inner store's change feed, and stale-if-error: while the store fails, an
- * expired entry is still served (and the failure reported); a tenant never
- * seen rejects with a `store_unavailable` TenantError (HTTP 503).
+ * inner store's change feed, and stale-if-error: while the store fails (or
+ * gives no answer within `timeoutMs`), an expired entry is still served (and
+ * the failure reported); a tenant never seen rejects with a
+ * `store_unavailable` TenantError (HTTP 503).
  *
  * A hit costs one map lookup and returns an already settled promise; `peek()`
  * answers synchronously. For several processes, see {@link createLayeredTenantStore}.
@@ -97,6 +115,9 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   const negativeTtlMs = duration(options.negativeTtlMs, 'negativeTtlMs', 5_000);
   const staleIfErrorMs = duration(options.staleIfErrorMs, 'staleIfErrorMs', 86_400_000);
   const errorBackoffMs = duration(options.errorBackoffMs, 'errorBackoffMs', 1_000);
+  const timeoutMs = duration(options.timeoutMs, 'timeoutMs', 1_000);
+  // Node fires a timer longer than this at once.
+  if (timeoutMs > 2_147_483_647) throw new RangeError('[@tenant/cache] timeoutMs must be at most 2147483647 (about 24 days)');
   const clock = options.clock ?? systemClock;
   const onError = options.onError;
 
@@ -141,17 +162,49 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
   // After a failed load, a stale entry is served and kept fresh for
   // errorBackoffMs (never past its stale limit) before the store is asked again.
   const backOff = <V>(cache: LRUCache<string, Entry<V>>, key: string, e: Entry<V>, now: number): V => {
-    cache.set(key, { value: e.value, freshUntil: Math.min(now + errorBackoffMs, e.staleUntil), staleUntil: e.staleUntil });
+    cache.set(key, { value: e.value, freshUntil: Math.min(now + errorBackoffMs, e.staleUntil), staleUntil: e.staleUntil, erred: true });
     return e.value;
   };
 
-  const loadId = (id: string): Promise<TenantConfig | undefined> =>
+  // The store's answer, or a rejection once timeoutMs has passed. The query
+  // goes on: its late answer still reaches `settle` (to be cached), and its
+  // late failure is dropped, never left unhandled.
+  const limited = <T>(load: () => Promise<T>, settle: (value: T) => void): Promise<T> => {
+    const pending = call(load).then((value) => {
+      settle(value);
+      return value;
+    });
+    if (timeoutMs === 0) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`[@tenant/cache] The tenant store gave no answer within ${timeoutMs} ms`)), timeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  };
+
+  // `background`: a retry after a failure, whose callers were already served the stale copy.
+  const loadId = (id: string, background = false): Promise<TenantConfig | undefined> =>
     idFlights.run(id, async () => {
       const started = epoch;
       loads += 1;
       let tenant: TenantConfig | undefined;
       try {
-        tenant = await call(() => store.get(id));
+        tenant = await limited(
+          () => store.get(id),
+          (loaded) => {
+            if (started !== epoch) return;
+            if (loaded !== undefined) remember(loaded, clock.now());
+            else if (negativeTtlMs > 0) byId.set(id, entry(undefined, clock.now()));
+          },
+        );
       } catch (error) {
         if (isAnswer(error)) throw error;
         const stale = byId.get(id);
@@ -159,25 +212,31 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
         const now = clock.now();
         // An entry still here was not invalidated: the stale copy is the latest known.
         if (stale !== undefined && stale.staleUntil > now) {
-          staleHits += 1;
+          if (!background) staleHits += 1;
           return backOff(byId, id, stale, now);
         }
         throw err;
       }
-      if (started === epoch) {
-        if (tenant !== undefined) remember(tenant, clock.now());
-        else if (negativeTtlMs > 0) byId.set(id, entry(undefined, clock.now()));
-      }
       return tenant;
     });
 
-  const loadDomain = (host: string): Promise<TenantConfig | undefined> =>
+  const loadDomain = (host: string, background = false): Promise<TenantConfig | undefined> =>
     domainFlights.run(host, async () => {
       const started = epoch;
       loads += 1;
       let tenant: TenantConfig | undefined;
       try {
-        tenant = await call(() => store.getByDomain(host));
+        tenant = await limited(
+          () => store.getByDomain(host),
+          (loaded) => {
+            if (started !== epoch) return;
+            const now = clock.now();
+            if (loaded !== undefined) remember(loaded, now);
+            if (loaded === undefined || !loaded.domains.includes(host)) {
+              if (negativeTtlMs > 0) byDomain.set(host, entry<string | undefined>(undefined, now));
+            }
+          },
+        );
       } catch (error) {
         if (isAnswer(error)) throw error;
         const err = failure(error, undefined);
@@ -187,19 +246,12 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
           const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
           const served = pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host));
           if (served) {
-            staleHits += 1;
+            if (!background) staleHits += 1;
             backOff(byDomain, host, pointer, now);
             return target === undefined ? undefined : backOff(byId, pointer.value as string, target, now);
           }
         }
         throw err;
-      }
-      if (started === epoch) {
-        const now = clock.now();
-        if (tenant !== undefined) remember(tenant, now);
-        if (tenant === undefined || !tenant.domains.includes(host)) {
-          if (negativeTtlMs > 0) byDomain.set(host, entry<string | undefined>(undefined, now));
-        }
       }
       return tenant;
     });
@@ -260,9 +312,18 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     get(id) {
       if (typeof id !== 'string') return RESOLVED_UNDEFINED;
       const e = byId.get(id);
-      if (e !== undefined && e.freshUntil > clock.now()) {
+      const now = clock.now();
+      if (e !== undefined && e.freshUntil > now) {
         if (e.value === undefined) negativeHits += 1;
         else hits += 1;
+        return settled(e);
+      }
+      // The store failed last time: serve the stale copy at once and ask the
+      // store again in the background (one query per tenant), so a hung store
+      // costs a request its wait once, not once per errorBackoffMs.
+      if (e?.erred === true && e.staleUntil > now) {
+        staleHits += 1;
+        loadId(id, true).catch(ignore);
         return settled(e);
       }
       misses += 1;
@@ -285,6 +346,15 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
           return settled(e);
         }
       }
+      // As in get(): after a failure, the stale answer at once, the store asked in the background.
+      if (pointer?.erred === true && pointer.staleUntil > now) {
+        const target = pointer.value === undefined ? undefined : byId.get(pointer.value);
+        if (pointer.value === undefined || (target?.value !== undefined && target.staleUntil > now && target.value.domains.includes(host))) {
+          staleHits += 1;
+          loadDomain(host, true).catch(ignore);
+          return target === undefined ? RESOLVED_UNDEFINED : settled(target);
+        }
+      }
       misses += 1;
       return loadDomain(host);
     },
@@ -295,8 +365,11 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
     restore: (id, writeOptions) => write(id, () => store.restore(id, writeOptions)),
     subscribe: (listener) => store.subscribe(listener),
     peek(id) {
-      const e = byId.peek(id);
-      return e !== undefined && e.freshUntil > clock.now() ? e.value : undefined;
+      const e = byId.get(id);
+      if (e === undefined || e.value === undefined || e.freshUntil <= clock.now()) return undefined;
+      // A hit on the hot path (the pipeline asks peek first): counted, and kept recent in the LRU.
+      hits += 1;
+      return e.value;
     },
     invalidate(id, domains = []) {
       invalidate(id, domains.map((domain) => normalizeHost(domain) ?? domain));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deepFreeze, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, type CachedTenantStoreOptions } from './cached-store.js';
-import { checkPrefix, escapeKeyPart } from './keys.js';
+import { checkPrefix, escapeKeyPart, nodeOfKey } from './keys.js';
 import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.js';
 import { report } from './single-flight.js';
 import { warmPages } from './warm.js';
@@ -31,8 +31,12 @@ export interface LayeredTenantStoreOptions {
 export interface LayeredTenantStoreStats {
   /** The memory layer (see {@link CachedTenantStoreStats}). */
   readonly memory: CachedTenantStoreStats;
-  /** The Redis layer: lookups answered there, missed there, and Redis failures (of any command). */
-  readonly redis: { readonly hits: number; readonly misses: number; readonly errors: number };
+  /**
+   * The Redis layer: lookups answered there, missed there, Redis failures (of
+   * any command), and lookups that skipped a Redis node that had just failed
+   * (they went to the store).
+   */
+  readonly redis: { readonly hits: number; readonly misses: number; readonly errors: number; readonly skips: number };
   /** The store behind: queries sent, and failures. */
   readonly store: { readonly loads: number; readonly errors: number };
   /** Invalidations published, and received from other instances. */
@@ -94,7 +98,10 @@ function ttl(value: number | undefined, name: string, fallback: number): number 
  * have been lost meanwhile.
  *
  * Failure behaviour: Redis errors are reported through `onError` and the
- * lookup falls through to the store; a store failure serves the memory copy
+ * lookup falls through to the store; health is kept per Redis node, so after
+ * a failed read the keys of that node (all keys, for a single Redis; one
+ * master's slots, on a Cluster) skip Redis for a second before it is asked
+ * again, and other nodes are not affected. A store failure serves the memory copy
  * (stale-if-error) or the Redis copy, and rejects with `store_unavailable`
  * only for a tenant cached nowhere. A write that succeeded in the store
  * resolves even when Redis is down; its invalidation is retried (every
@@ -138,20 +145,36 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
   const idKey = (id: string) => `${prefix}id:${escapeKeyPart(id)}`;
   const domainKey = (host: string) => `${prefix}domain:${escapeKeyPart(host)}`;
 
-  const counts = { redisHits: 0, redisMisses: 0, redisErrors: 0, storeLoads: 0, storeErrors: 0, published: 0, received: 0, flushes: 0 };
+  const counts = { redisHits: 0, redisMisses: 0, redisErrors: 0, redisSkips: 0, storeLoads: 0, storeErrors: 0, published: 0, received: 0, flushes: 0 };
   const redisFailed = (operation: string, error: unknown, tenantId?: string) => {
     counts.redisErrors += 1;
     report(onError, { operation, error, tenantId });
   };
 
-  // Reads Redis; `undefined` when Redis failed (reported), null on a miss.
+  // Reads Redis; `undefined` when Redis failed (reported) or was skipped, null on a miss.
+  // Health per Redis node (one for a single Redis; the slot's master on a
+  // Cluster): after a read fails on a node, reads of the keys it serves skip
+  // Redis for RETRY_MS and go to the store, so a dead node costs its keys
+  // one failure a second, not one per lookup, and costs the others nothing.
+  const downUntil = new Map<string, number>();
   const redisGet = async (key: string): Promise<string | null | undefined> => {
+    const node = nodeOfKey(redis, key);
+    const until = downUntil.get(node);
+    if (until !== undefined) {
+      if (Date.now() < until) {
+        counts.redisSkips += 1;
+        return undefined;
+      }
+      downUntil.set(node, Date.now() + RETRY_MS); // this lookup probes; the others keep skipping
+    }
     try {
       const raw = await redis.get(key);
+      downUntil.delete(node);
       if (raw === null) counts.redisMisses += 1;
       else counts.redisHits += 1;
       return raw;
     } catch (error) {
+      downUntil.set(node, Date.now() + RETRY_MS);
       redisFailed('redis.get', error);
       return undefined;
     }
@@ -247,21 +270,35 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
   const dropFromRedis = (id: string, domains: readonly string[]) =>
     Promise.all([redis.del(idKey(id)), ...domains.map((domain) => redis.del(domainKey(domain)))]);
 
+  // Each key is deleted on its own and the message is published whatever the
+  // deletes did: on a Cluster with one master down, the keys it holds cannot
+  // be read by anyone either, and every other instance still hears of the
+  // change. What failed is retried until Redis takes it.
   const spread = async (invalidation: Invalidation): Promise<void> => {
     const { id, domains } = invalidation;
     changes += 1;
+    const deletes = await Promise.allSettled([redis.del(idKey(id)), ...domains.map((domain) => redis.del(domainKey(domain)))]);
+    let failed = false;
+    for (const result of deletes) {
+      if (result.status === 'rejected') {
+        failed = true;
+        redisFailed('invalidate', result.reason, id);
+        break;
+      }
+    }
     try {
-      await dropFromRedis(id, domains);
       const message: Message = { o: instance, id, d: domains };
       await redis.publish(channel, JSON.stringify(message));
       counts.published += 1;
-      pending.delete(id);
     } catch (error) {
+      failed = true;
       redisFailed('invalidate', error, id);
+    }
+    if (failed) {
       const earlier = pending.get(id);
       pending.set(id, earlier === undefined ? invalidation : { id, domains: [...new Set([...earlier.domains, ...domains])] });
       scheduleRetry();
-    }
+    } else pending.delete(id);
     // Anything reloaded from Redis before the delete landed is dropped again.
     memory.invalidate(id, domains);
   };
@@ -344,7 +381,7 @@ export function createLayeredTenantStore(source: TenantStore, options: LayeredTe
     stats() {
       return {
         memory: memory.stats(),
-        redis: { hits: counts.redisHits, misses: counts.redisMisses, errors: counts.redisErrors },
+        redis: { hits: counts.redisHits, misses: counts.redisMisses, errors: counts.redisErrors, skips: counts.redisSkips },
         store: { loads: counts.storeLoads, errors: counts.storeErrors },
         pubsub: { published: counts.published, received: counts.received },
         flushes: counts.flushes,

@@ -103,7 +103,7 @@ export interface TenantCache extends ScopedCache {
 
 /** Counters of a {@link CachedTenantStore}. */
 export interface CachedTenantStoreStats {
-  /** Lookups answered from a fresh entry (a tenant). */
+  /** Lookups answered from a fresh entry (a tenant), by `get`, `getByDomain` or `peek`. */
   readonly hits: number;
   /** Lookups answered from a fresh negative entry (no such tenant or domain). */
   readonly negativeHits: number;
@@ -148,8 +148,11 @@ export interface WarmOptions {
 export interface CachedTenantStore extends TenantStore {
   /**
    * The cached, fresh config of a tenant, synchronously, or `undefined` on a
-   * miss or a negative entry. Counts nothing. For hot paths that can skip the
-   * promise of {@link TenantStore.get}.
+   * miss or a negative entry. A tenant found counts as a hit (the pipeline
+   * asks `peek` first, so its hits are the cache's hits); a miss or a
+   * negative entry counts nothing here, since the caller then asks
+   * {@link TenantStore.get}, which counts it. For hot paths that can skip the
+   * promise of `get`.
    */
   peek(id: string): TenantConfig | undefined;
   /** Forgets a tenant (and the given host names) in this process, and drops loads in flight for it. */

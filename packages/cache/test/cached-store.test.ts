@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTenancy, fromHeader, TenantError, type TenantConfig, type TenantRequest } from '@tenant/core';
+import { createTenancy, fromHeader, TenantError, type TenantConfig, type TenantRequest, type TenantStore } from '@tenant/core';
 import { createCachedTenantStore, type Invalidation } from '../src/index.js';
 import { isStoreUnavailable, manualClock, observedStore } from './helpers.js';
 
@@ -15,7 +15,28 @@ describe('createCachedTenantStore', () => {
     expect((await first)?.id).toBe('acme');
     expect(cached.peek('acme')?.plan).toBe('pro');
     expect(state.gets).toBe(1);
-    expect(cached.stats()).toMatchObject({ hits: 2, misses: 1, loads: 1 });
+    expect(cached.stats()).toMatchObject({ hits: 3, misses: 1, loads: 1 });
+  });
+
+  it('counts the hits of the pipeline, which asks peek() first', async () => {
+    const { store, state } = observedStore({ tenants: [{ id: 'acme' }] });
+    const cached = createCachedTenantStore(store);
+    const tenancy = createTenancy({ store: cached, resolve: fromHeader('x-tenant-id') });
+    for (let i = 0; i < 100; i++) expect((await tenancy.handle(request('acme'))).ok).toBe(true);
+    expect((await tenancy.handle(request('nobody'))).ok).toBe(false);
+    expect((await tenancy.handle(request('nobody'))).ok).toBe(false);
+    // The first request misses and loads; the 99 others are hits seen through peek().
+    expect(cached.stats()).toMatchObject({ hits: 99, misses: 2, negativeHits: 1, loads: 2 });
+    expect(state.gets).toBe(2);
+    // peek() keeps a tenant recent: with max 2, the hot tenant outlives colder ones.
+    const small = createCachedTenantStore(store, { max: 2 });
+    const hot = createTenancy({ store: small, resolve: fromHeader('x-tenant-id') });
+    await small.get('acme');
+    for (const id of ['b', 'c', 'd']) {
+      await small.get(id);
+      expect((await hot.handle(request('acme'))).ok).toBe(true);
+    }
+    expect(small.peek('acme')?.id).toBe('acme');
   });
 
   it('sends one query for N concurrent misses of one tenant', async () => {
@@ -170,13 +191,56 @@ describe('createCachedTenantStore', () => {
       expect((await cached.get('acme'))?.id).toBe('acme');
       expect(state.gets).toBe(2);
       clock.advance(2);
+      // Past the backoff: the stale copy at once, and the store asked again in the background.
       expect((await cached.get('acme'))?.id).toBe('acme');
+      await new Promise((r) => setImmediate(r));
       expect(state.gets).toBe(3);
       state.down = false;
       clock.advance(201);
+      expect(cached.peek('acme')).toBeUndefined();
       await cached.get('acme');
+      await new Promise((r) => setImmediate(r));
       expect(state.gets).toBe(4);
-      expect(cached.stats().staleHits).toBe(2); // the lookups in between were answered as fresh
+      expect(cached.peek('acme')?.id).toBe('acme'); // fresh again: the background load succeeded
+      expect(cached.stats().staleHits).toBe(3); // the lookups within the backoff were answered as fresh
+    });
+
+    it('after a failure, serves the stale copy at once while one background query per tenant asks the store again', async () => {
+      const clock = manualClock();
+      const { store } = observedStore({ tenants: [{ id: 'acme', domains: ['acme.example.com'] }] });
+      let hang = false;
+      const pending: (() => void)[] = [];
+      const state = { gets: 0, domainGets: 0 };
+      const hanging: TenantStore = {
+        ...store,
+        get: (id) => {
+          state.gets += 1;
+          return hang ? new Promise((resolve) => pending.push(() => void store.get(id).then(resolve))) : store.get(id);
+        },
+        getByDomain: (host) => {
+          state.domainGets += 1;
+          return hang ? new Promise((resolve) => pending.push(() => void store.getByDomain(host).then(resolve))) : store.getByDomain(host);
+        },
+      };
+      const cached = createCachedTenantStore(hanging, { ttlMs: 1000, errorBackoffMs: 100, timeoutMs: 20, subscribe: false, clock });
+      await cached.get('acme');
+      await cached.getByDomain('acme.example.com');
+      hang = true;
+      clock.advance(2000);
+      // The first lookups wait for the time limit, then get the stale copy.
+      expect((await cached.get('acme'))?.id).toBe('acme');
+      expect((await cached.getByDomain('acme.example.com'))?.id).toBe('acme');
+      const asked = state.gets + state.domainGets;
+      clock.advance(500);
+      // Later ones: the stale copy at once (no wait), and one background query for all of them.
+      const many = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? cached.get('acme') : cached.getByDomain('acme.example.com'))));
+      expect(many.every((t) => t?.id === 'acme')).toBe(true);
+      expect(state.gets + state.domainGets).toBe(asked + 2);
+      // The database answers: its late answers refresh the cache.
+      hang = false;
+      for (const release of pending.splice(0)) release();
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cached.peek('acme')?.id).toBe('acme');
     });
 
     it('stops serving stale copies after staleIfErrorMs', async () => {
@@ -189,6 +253,67 @@ describe('createCachedTenantStore', () => {
       expect((await cached.get('acme'))?.id).toBe('acme');
       clock.advance(2);
       await expect(cached.get('acme')).rejects.toSatisfy(isStoreUnavailable);
+    });
+
+    it('bounds a hung store by timeoutMs: stale for known tenants, store_unavailable for others, the late answer cached', async () => {
+      const clock = manualClock();
+      const errors: unknown[] = [];
+      const { store, inner } = observedStore({ tenants: [{ id: 'acme', domains: ['acme.example.com'], plan: 'free' }, { id: 'beta' }] });
+      let hung: (() => void)[] | undefined;
+      let lateFailure: ((error: Error) => void)[] = [];
+      const hanging: TenantStore = {
+        ...store,
+        get: (id) => (hung === undefined ? store.get(id) : new Promise((resolve, reject) => {
+          hung!.push(() => void store.get(id).then(resolve, reject));
+          lateFailure.push(reject);
+        })),
+        getByDomain: (host) => (hung === undefined ? store.getByDomain(host) : new Promise((resolve) => hung!.push(() => void store.getByDomain(host).then(resolve)))),
+      };
+      const cached = createCachedTenantStore(hanging, { ttlMs: 1000, timeoutMs: 30, subscribe: false, clock, onError: (e) => errors.push(e.error) });
+      await cached.get('acme');
+      await cached.getByDomain('acme.example.com');
+      hung = [];
+      clock.advance(5000);
+      expect((await cached.get('acme'))?.plan).toBe('free');
+      expect((await cached.getByDomain('acme.example.com'))?.id).toBe('acme');
+      const unknown = await cached.get('beta').catch((e: unknown) => e);
+      expect(isStoreUnavailable(unknown)).toBe(true);
+      expect(((unknown as Error).cause as Error).message).toMatch(/no answer within 30 ms/);
+      expect(cached.stats()).toMatchObject({ staleHits: 2, errors: 3 });
+      expect(errors).toHaveLength(3);
+      // The database wakes up: the answers that came too late are cached all the same.
+      await inner.update('acme', { plan: 'pro' });
+      const waiting = hung;
+      hung = undefined;
+      for (const release of waiting) release();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(cached.peek('beta')?.id).toBe('beta');
+      expect(cached.peek('acme')?.plan).toBe('pro');
+      // A late failure of an abandoned query is dropped, never unhandled.
+      hung = [];
+      lateFailure = [];
+      clock.advance(5000);
+      await expect(cached.get('gamma')).rejects.toSatisfy(isStoreUnavailable);
+      for (const fail of lateFailure) fail(new Error('connection terminated'));
+      await new Promise((r) => setTimeout(r, 10));
+      hung = undefined;
+      expect(await cached.get('gamma')).toBeUndefined();
+    });
+
+    it('gives the pipeline a quick 503 for an unknown tenant while the store hangs, and serves the known one', async () => {
+      const clock = manualClock();
+      const { store } = observedStore({ tenants: [{ id: 'acme' }, { id: 'beta' }] });
+      let hang = false;
+      const hanging: TenantStore = { ...store, get: (id) => (hang ? new Promise<never>(() => undefined) : store.get(id)) };
+      const cached = createCachedTenantStore(hanging, { ttlMs: 1, timeoutMs: 20, clock });
+      const tenancy = createTenancy({ store: cached, resolve: fromHeader('x-tenant-id') });
+      expect((await tenancy.handle(request('acme'))).ok).toBe(true);
+      hang = true;
+      clock.advance(60_000);
+      expect((await tenancy.handle(request('acme'))).ok).toBe(true);
+      const rejected = await tenancy.handle(request('beta'));
+      expect(rejected).toMatchObject({ ok: false, status: 503, code: 'store_unavailable' });
+      for (const timeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) expect(() => createCachedTenantStore(store, { timeoutMs })).toThrow(RangeError);
     });
 
     it('passes on TenantErrors that are the store answering', async () => {

@@ -90,13 +90,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A redis-server of our own on a free port, for outage tests: stop() and start() it at will. */
+// Every redis-server we started and that still runs: killed when this test
+// process exits, however it exits.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+/** A redis-server of our own on a free port, for outage tests: stop(), start(), pause() and resume() it at will. */
 export async function ownRedis() {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'tenant-cache-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const started = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    child = started;
+    live.add(started);
+    started.once('exit', () => live.delete(started));
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
     for (let attempt = 0; ; attempt += 1) {
@@ -117,6 +133,7 @@ export async function ownRedis() {
     if (running === undefined || running.exitCode !== null) return;
     const exited = once(running, 'exit');
     running.kill('SIGKILL');
+    running.kill('SIGCONT'); // a frozen process dies at once either way
     await exited;
   };
   await start();
@@ -124,6 +141,10 @@ export async function ownRedis() {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+    pause: () => void child?.kill('SIGSTOP'),
+    /** Thaws it (SIGCONT). */
+    resume: () => void child?.kill('SIGCONT'),
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });

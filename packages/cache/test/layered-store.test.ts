@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { createMemoryTenantStore, type TenantStore } from '@tenant/core';
 import { createLayeredTenantStore, createRedisBackend, createTenantCache, type CacheErrorEvent, type LayeredTenantStore } from '../src/index.js';
 import { connected, deleteKeys, eventually, fastRedis, isStoreUnavailable, observedStore, ownRedis, REDIS_URL, runPrefix, subscriberRedis } from './helpers.js';
@@ -22,11 +22,23 @@ const layered = async (source: TenantStore, url: string, prefix: string, extra: 
   return store;
 };
 
+// Outages, restarts and freezes below must leave nothing unhandled.
+const unhandledInFile: unknown[] = [];
+const onUnhandledInFile = (reason: unknown) => void unhandledInFile.push(reason);
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandledInFile);
+  process.on('uncaughtException', onUnhandledInFile);
+});
+
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
-afterAll(() => {
+afterAll(async () => {
   for (const redis of opened) redis.disconnect();
+  await new Promise((r) => setTimeout(r, 50));
+  process.off('unhandledRejection', onUnhandledInFile);
+  process.off('uncaughtException', onUnhandledInFile);
+  expect(unhandledInFile).toEqual([]);
 });
 
 describe('layered store on the shared Redis', () => {
@@ -192,6 +204,57 @@ describe('with a Redis of our own that goes down', () => {
     await eventually(async () => (await b.get('acme'))?.plan === 'team');
   }, 30_000);
 
+  it('Redis frozen (SIGSTOP): lookups go to the store within the client timeout, skip the frozen node, and use Redis again once thawed', async () => {
+    const errors: CacheErrorEvent[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    process.on('uncaughtException', onUnhandled);
+    try {
+      const { store } = observedStore({ tenants: Array.from({ length: 20 }, (_, i) => ({ id: `t${i}` })) });
+      const redis = new Redis(server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 200, retryStrategy: () => 50 });
+      redis.on('error', () => undefined);
+      opened.push(redis);
+      await connected(redis);
+      const b = createLayeredTenantStore(store, {
+        redis,
+        subscriber: await client(server.url, true),
+        prefix: runPrefix('frozen'),
+        memory: { ttlMs: 60_000, timeoutMs: 2_000 },
+        onError: (e) => errors.push(e),
+      });
+      stores.push(b);
+      await b.ready();
+      for (let i = 0; i < 20; i++) await b.get(`t${i}`); // now in memory and Redis
+      server.pause();
+      try {
+        const before = b.stats();
+        for (let i = 0; i < 20; i++) {
+          b.invalidate(`t${i}`); // this process only: the next lookup asks Redis
+          expect((await b.get(`t${i}`))?.id).toBe(`t${i}`);
+        }
+        const after = b.stats();
+        // Each lookup was answered by the store; the frozen Redis was asked once (or twice, a second later), then skipped.
+        expect(after.store.loads - before.store.loads).toBe(20);
+        expect(after.redis.skips - before.redis.skips).toBeGreaterThan(15);
+        expect(errors.some((e) => e.operation === 'redis.get')).toBe(true);
+      } finally {
+        server.resume();
+      }
+      await eventually(async () => {
+        b.invalidate('t0');
+        const hits = b.stats().redis.hits;
+        await b.get('t0');
+        return b.stats().redis.hits > hits;
+      }, 10_000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      process.off('uncaughtException', onUnhandled);
+    }
+  }, 30_000);
+
   it('flushes memory when only the subscriber connection dropped', async () => {
     const { store, inner } = observedStore({ tenants: [{ id: 'acme', plan: 'free' }] });
     const p = runPrefix('dropped');
@@ -200,7 +263,7 @@ describe('with a Redis of our own that goes down', () => {
     await b.get('acme');
     const admin = await client(server.url);
     // Redis stays up; B's subscription is cut, and the change below may be published while it is away.
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await inner.update('acme', { plan: 'pro' });
     await eventually(() => b.stats().flushes >= 1);
     expect((await b.get('acme'))?.plan).toBe('pro');

@@ -198,14 +198,17 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
 
     const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
     const nonEmpty = (value: string | undefined) => (value === '' ? undefined : value);
-    const url = str('url') ?? nonEmpty(env['TENANT_DATABASE_URL']) ?? DEFAULT_DATABASE;
-    const resolved = parseStoreUrl(url, cwd);
+    const envUrl = nonEmpty(env['TENANT_DATABASE_URL']);
+    const url = str('url') ?? envUrl ?? DEFAULT_DATABASE;
+    const urlSource = str('url') === undefined && envUrl !== undefined ? 'TENANT_DATABASE_URL' : '--url';
+    const resolved = parseStoreUrl(url, cwd, urlSource);
     target = resolved;
     const timeoutMs = timeoutOf(str('timeout'));
     const tablePrefix = str('table-prefix') ?? env['TENANT_TABLE_PREFIX'] ?? '';
     if (!/^(?:[A-Za-z_][A-Za-z0-9_]{0,39})?$/.test(tablePrefix)) throw usageError('--table-prefix must be letters, digits and _, not starting with a digit (at most 40)');
     const redisUrl = str('redis') ?? nonEmpty(env['TENANT_REDIS_URL']);
-    if (redisUrl !== undefined) checkRedisUrl(redisUrl);
+    const redisSource = str('redis') === undefined ? 'TENANT_REDIS_URL' : '--redis';
+    if (redisUrl !== undefined) checkRedisUrl(redisUrl, redisSource);
     let store: SqlTenantStore | undefined;
     const ctx: Context = {
       values,
@@ -219,7 +222,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
       timeoutMs,
       redisUrl,
       async db(options = {}) {
-        db ??= await openDatabase(resolved, { create: options.create === true, timeoutMs });
+        db ??= await openDatabase(resolved, { create: options.create === true, timeoutMs, source: urlSource });
         return db;
       },
       async store() {

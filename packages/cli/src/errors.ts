@@ -69,6 +69,7 @@ const UNREACHABLE_CODES = new Set([
   '57P03', // PostgreSQL: cannot connect now
   '53300', // PostgreSQL: too many connections
   'ER_ACCESS_DENIED_ERROR',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
   'ER_BAD_DB_ERROR',
   'ER_CON_COUNT_ERROR',
   'PROTOCOL_CONNECTION_LOST',
@@ -129,5 +130,7 @@ export function toCliError(error: unknown, context: ErrorContext = {}): CliError
   if (MISSING_TABLE.test(message)) {
     return new CliError('not_migrated', `the tenant tables do not exist (${message}): run \`tenant migrate up\` first`, EXIT_CODES.failure, { cause: error });
   }
-  return new CliError(code ?? 'failed', message, EXIT_CODES.failure, { cause: error });
+  // Node's and the drivers' own codes (ERR_INVALID_URL, ENOENT, 23505, …) are not
+  // part of the CLI's interface: the message says what happened.
+  return new CliError('failed', message, EXIT_CODES.failure, { cause: error });
 }

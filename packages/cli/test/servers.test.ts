@@ -144,7 +144,8 @@ describe('tenant on MariaDB', () => {
 
   it('migrates, imports, lists and checks health', async () => {
     const runIn = (input: string, ...args: string[]) => tenant([...args, '--url', url.toString()], { cwd: dir, input });
-    expect((await run('migrate', 'up')).code).toBe(0);
+    const migrated = await run('migrate', 'up');
+    expect(migrated.code, migrated.stderr).toBe(0);
     expect((await runIn('id,name,plan,domains\nacme,"Acme, Inc.",pro,acme.example.com\nglobex,Globex,,\n', 'import', '-', '--format', 'csv')).stdout).toBe('imported 2 rows: 2 created, 0 updated, 0 skipped\n');
     // Ids compare byte-wise (MariaDB's default collation would merge them): a second import of the same ids conflicts.
     expect((await runIn('[{"id":"acme"}]', 'import', '-')).code).toBe(1);

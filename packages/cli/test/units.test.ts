@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CliError, EXIT_CODES, escapeFormula, parseStoreUrl, unescapeFormula } from '../src/index.js';
 import { createOutput } from '../src/output.js';
+import { toCliError } from '../src/errors.js';
 
 const sink = (isTTY = false) => {
   const chunks: string[] = [];
@@ -17,7 +18,7 @@ describe('parseStoreUrl', () => {
     expect(parseStoreUrl('file:///abs/t%20x.db', '/w')).toMatchObject({ file: '/abs/t x.db' });
     expect(parseStoreUrl('./t.db', '/w')).toMatchObject({ file: '/w/t.db' });
     expect(parseStoreUrl('sqlite::memory:', '/w')).toMatchObject({ file: ':memory:' });
-    for (const bad of ['', 'http://x/y', 'redis://x', 'sqlite:']) {
+    for (const bad of ['', 'http://x/y', 'redis://x', 'sqlite:', 'postgres://:::@', 'mysql://h:99999/db', 'postgres://%zz@h/db', 'mariadb://[::1/db', 'file:///x%00.db']) {
       expect(() => parseStoreUrl(bad, '/w'), bad).toThrow(CliError);
       try {
         parseStoreUrl(bad, '/w');
@@ -25,6 +26,27 @@ describe('parseStoreUrl', () => {
         expect((error as CliError).exitCode).toBe(EXIT_CODES.usage);
       }
     }
+  });
+});
+
+describe('toCliError', () => {
+  it("never passes on Node's or a driver's error code: the CLI's codes are its own", () => {
+    const thrown = [
+      Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' }),
+      Object.assign(new Error("ENOENT: no such file or directory, open 'x'"), { code: 'ENOENT' }),
+      Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }),
+      Object.assign(new Error('UNIQUE constraint failed: t.id'), { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }),
+      Object.assign(new Error('Unknown SSL profile'), { code: 'ER_UNKNOWN' }),
+      new Error('no code at all'),
+    ];
+    for (const error of thrown) {
+      const failure = toCliError(error);
+      expect(failure.code, error.message).toBe('failed');
+      expect(failure.exitCode).toBe(EXIT_CODES.failure);
+      expect(failure.message).toBe(error.message);
+    }
+    // A login refused without a password is a backend that cannot be reached, as with a password.
+    expect(toCliError(Object.assign(new Error("Access denied for user ''@'h'"), { code: 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' }))).toMatchObject({ code: 'unreachable', exitCode: EXIT_CODES.unreachable });
   });
 });
 

@@ -1,4 +1,5 @@
-import type { QuotaCost, TenantDecision, TenantRequest } from '@tenant/interfaces';
+import type { PathRouting, QuotaCost, TenantDecision, TenantRequest } from '@tenant/interfaces';
+import { routedRequest, type RoutedRequest } from './path.js';
 import { isPromiseLike } from './resolvers.js';
 import { emitTenantWarning } from './runtime.js';
 import { createTenancy, type AuthorizeInput, type Tenancy, type TenancyOptions } from './pipeline.js';
@@ -30,12 +31,16 @@ export interface BaseAdapterExtras<Req, Args extends unknown[] = []> {
    * The real cost of a request, known after the response (for example the
    * tokens a model used, read from a response header): settled against the
    * estimate that `cost` charged up front. Return `undefined` to keep the
-   * estimate. Called once per admitted request whose tenant has a quota:
-   * after the response (`node:http`), or once its body has been read to the
-   * end or cancelled (fetch).
+   * estimate. Like `cost`, it receives the request with its canonical path
+   * (see `RoutedRequest`). Called once per admitted request whose tenant has
+   * a quota: after the response (`node:http`), or once its body has been
+   * read to the end or cancelled (fetch).
+   * Headers given to `res.writeHead(status, headers)` cannot be read back by
+   * `node:http`: set the header you read here with `setHeader` (express
+   * `res.set`, koa `ctx.set`, fastify `reply.header`).
    * @default undefined (estimates stand)
    */
-  readonly actualCost?: (request: TenantRequest, response: TenantResponseView) => QuotaCost | undefined;
+  readonly actualCost?: (request: RoutedRequest, response: TenantResponseView) => QuotaCost | undefined;
   /**
    * The verified identity of the caller, read from the framework's request
    * once authentication ran (for claim resolvers, `fromClaim`).
@@ -48,6 +53,41 @@ export interface BaseAdapterExtras<Req, Args extends unknown[] = []> {
    * @default false
    */
   readonly trustProxy?: boolean;
+  /**
+   * How your router matches paths, when the adapter cannot read it from the
+   * app (koa, a sub-router with its own settings): it decides the canonical
+   * path that `policyRequest`, `cost` and `actualCost` receive. Fields given
+   * here override what the adapter read (express: `case sensitive routing`,
+   * `strict routing`; fastify: `caseSensitive`, `ignoreTrailingSlash`,
+   * `ignoreDuplicateSlashes`, `useSemicolonDelimiter`; hono: `strict`).
+   * Declare the loosest router of the app: a policy keyed on a path then
+   * covers every variant some router sends to it.
+   * @default undefined (what the adapter read, else a lax router: see `PathRouting`)
+   */
+  readonly routing?: PathRouting;
+}
+
+/** What an adapter knows of how its framework routes a request, for `adapterRequest` and `adapterFetchRequest`. */
+export interface AdapterRouting {
+  /** The route pattern matched, when known at decision time (fastify `request.routeOptions.url`). */
+  readonly route?: string | undefined;
+  /** How the framework's router matches paths, read from the app's settings. */
+  readonly routing?: PathRouting | undefined;
+}
+
+/**
+ * The routing of a request view: the adapter options' own `routing` fields
+ * win over what the adapter read from the framework.
+ */
+export function mergeRouting(options: { readonly routing?: PathRouting | undefined }, routed: AdapterRouting): PathRouting | undefined {
+  return options.routing === undefined ? routed.routing : routed.routing === undefined ? options.routing : overRouting(routed.routing, options.routing);
+}
+
+/** The routing an adapter read, with the fields the options declare (those not `undefined`) over it. */
+function overRouting(read: PathRouting, declared: PathRouting): PathRouting {
+  const merged: Record<string, boolean | undefined> = { ...read };
+  for (const [key, value] of Object.entries(declared)) if (value !== undefined) merged[key] = value as boolean;
+  return merged as PathRouting;
 }
 
 /**
@@ -57,7 +97,8 @@ export interface BaseAdapterExtras<Req, Args extends unknown[] = []> {
  */
 export type BaseAdapterOptions<Req, Args extends unknown[] = []> = (TenancyOptions | { readonly tenancy: Tenancy }) & BaseAdapterExtras<Req, Args>;
 
-const ADAPTER_KEYS = new Set(['tenancy', 'actualCost', 'principal', 'trustProxy']);
+const ADAPTER_KEYS = new Set(['tenancy', 'actualCost', 'principal', 'trustProxy', 'routing']);
+const ROUTING_KEYS = ['caseSensitive', 'strict', 'mergeSlashes', 'semicolonDelimiter'];
 
 /**
  * The pipeline an adapter runs: the one given as `{ tenancy }`, or a new one
@@ -85,6 +126,14 @@ export function tenancyFrom<Req, Args extends unknown[] = []>(options: BaseAdapt
   if (actualCost !== undefined && typeof actualCost !== 'function') throw new TypeError('[@tenant/core] actualCost must be a function');
   if (principal !== undefined && typeof principal !== 'function') throw new TypeError('[@tenant/core] principal must be a function');
   if (trustProxy !== undefined && typeof trustProxy !== 'boolean') throw new TypeError('[@tenant/core] trustProxy must be a boolean');
+  const { routing } = options;
+  if (routing !== undefined) {
+    if (typeof routing !== 'object' || routing === null) throw new TypeError('[@tenant/core] routing must be an object such as { caseSensitive: true, strict: false }');
+    for (const [key, value] of Object.entries(routing)) {
+      if (!ROUTING_KEYS.includes(key)) throw new TypeError(`[@tenant/core] routing has no option ${key} (${ROUTING_KEYS.join(', ')})`);
+      if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`[@tenant/core] routing.${key} must be a boolean`);
+    }
+  }
   if ('tenancy' in options && options.tenancy !== undefined) {
     const { tenancy } = options;
     if (typeof tenancy !== 'object' || tenancy === null || typeof tenancy.handle !== 'function' || typeof tenancy.run !== 'function' || typeof tenancy.settle !== 'function') {
@@ -147,7 +196,7 @@ export function settleActualCost(
     emitTenantWarning(`[@tenant/core] Settling the actual cost failed; the estimate stands: ${error instanceof Error ? error.message : String(error)}`);
   };
   try {
-    const actual = actualCost(request, view);
+    const actual = actualCost(routedRequest(request), view);
     // createTenancy's settle never rejects; a pipeline of another make might throw or reject
     if (actual !== undefined) Promise.resolve(tenancy.settle(decision, actual)).catch(warn);
   } catch (error) {

@@ -3,7 +3,7 @@ import type { TenantDecision, TenantRejected, TenantRequest } from '@tenant/inte
 import { toTenantRequest } from './node-http.js';
 import type { Tenancy } from './pipeline.js';
 import { byteLength } from './runtime.js';
-import { settleActualCost, type BaseAdapterExtras, type BaseAdapterOptions, type TenantResponseView } from './adapter-options.js';
+import { mergeRouting, settleActualCost, type AdapterRouting, type BaseAdapterExtras, type BaseAdapterOptions, type TenantResponseView } from './adapter-options.js';
 
 /**
  * What every adapter accepts besides the pipeline; `principal` reads the
@@ -40,12 +40,26 @@ export type AdapterOptions<Req = IncomingMessage, Args extends unknown[] = []> =
  * @param url The request target when the framework rewrote `req.url` (for
  *   example express strips a mount path: pass `req.originalUrl`).
  *   @default req.url
+ * @param routed What the framework knows of the routing: the matched route
+ *   pattern, and the router's matching rules read from the app (the
+ *   options' own `routing` fields win over these).
+ *   @default {} (no route; the options' `routing`, else a lax router)
+ *
+ * @example
+ * ```ts
+ * import { adapterRequest } from '@tenant/core';
+ *
+ * // fastify, in an onRequest hook
+ * const view = adapterRequest(request.raw, options, request.url, { route: request.routeOptions.url, routing: { caseSensitive: true, strict: true } });
+ * ```
  */
-export function adapterRequest(req: IncomingMessage, options: AdapterExtras<IncomingMessage>, url?: string): TenantRequest {
+export function adapterRequest(req: IncomingMessage, options: AdapterExtras<IncomingMessage>, url?: string, routed: AdapterRouting = {}): TenantRequest {
   const target = url === undefined || url === req.url ? req : (Object.create(req, { url: { value: url } }) as IncomingMessage);
-  if (options.principal === undefined && options.trustProxy !== true) return toTenantRequest(target);
+  const routing = mergeRouting(options, routed);
+  const { route } = routed;
+  if (options.principal === undefined && options.trustProxy !== true && routing === undefined && route === undefined) return toTenantRequest(target);
   const principal = options.principal?.(req);
-  return toTenantRequest(target, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
+  return toTenantRequest(target, { trustProxy: options.trustProxy === true, route, routing, ...(principal === undefined ? {} : { principal }) });
 }
 
 /**

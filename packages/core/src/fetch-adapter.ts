@@ -1,5 +1,5 @@
 import type { TenantConfig, TenantDecision, TenantRejected, TenantRequest } from '@tenant/interfaces';
-import { settleActualCost, tenancyFrom, type BaseAdapterExtras, type BaseAdapterOptions, type TenantResponseView } from './adapter-options.js';
+import { mergeRouting, settleActualCost, tenancyFrom, type AdapterRouting, type BaseAdapterExtras, type BaseAdapterOptions, type TenantResponseView } from './adapter-options.js';
 import type { Tenancy } from './pipeline.js';
 import { isPromiseLike } from './resolvers.js';
 import type { ToTenantRequestOptions } from './url.js';
@@ -61,13 +61,17 @@ export function toFetchTenantRequest(request: Request, options: ToTenantRequestO
     host,
     header: (name: string) => headers.get(name) ?? undefined,
     ...(options.principal === undefined ? {} : { principal: options.principal }),
+    ...(options.route === undefined ? {} : { route: options.route }),
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
 }
 
 /**
  * Builds the neutral request view from a Web `Request`, with the adapter
- * options' `principal` (called with the request and `args`) and
- * `trustProxy`. Every fetch adapter calls this once per request.
+ * options' `principal` (called with the request and `args`), `trustProxy`
+ * and `routing`. Every fetch adapter calls this once per request; one that
+ * knows the route its framework matched, or how its router matches paths,
+ * uses {@link adapterFetchRequestRouted}.
  *
  * @example
  * ```ts
@@ -77,9 +81,29 @@ export function toFetchTenantRequest(request: Request, options: ToTenantRequestO
  * ```
  */
 export function adapterFetchRequest<Args extends unknown[]>(request: Request, options: FetchAdapterExtras<Args>, ...args: Args): TenantRequest {
-  if (options.principal === undefined && options.trustProxy !== true) return toFetchTenantRequest(request);
+  return adapterFetchRequestRouted(request, options, {}, ...args);
+}
+
+/**
+ * {@link adapterFetchRequest} with what the framework knows of the routing:
+ * the matched route pattern and the router's matching rules (the options'
+ * own `routing` fields win over these), for the canonical path that
+ * `policyRequest`, `cost` and `actualCost` receive.
+ *
+ * @example
+ * ```ts
+ * import { adapterFetchRequestRouted } from '@tenant/core/fetch';
+ *
+ * // Hono, whose router tells /a from /a/ unless `strict: false`
+ * const request = adapterFetchRequestRouted(c.req.raw, options, { routing: { caseSensitive: true, strict: true } }, c);
+ * ```
+ */
+export function adapterFetchRequestRouted<Args extends unknown[]>(request: Request, options: FetchAdapterExtras<Args>, routed: AdapterRouting, ...args: Args): TenantRequest {
+  const routing = mergeRouting(options, routed);
+  const { route } = routed;
+  if (options.principal === undefined && options.trustProxy !== true && routing === undefined && route === undefined) return toFetchTenantRequest(request);
   const principal = options.principal?.(request, ...args);
-  return toFetchTenantRequest(request, { trustProxy: options.trustProxy === true, ...(principal === undefined ? {} : { principal }) });
+  return toFetchTenantRequest(request, { trustProxy: options.trustProxy === true, route, routing, ...(principal === undefined ? {} : { principal }) });
 }
 
 /**

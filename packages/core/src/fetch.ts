@@ -23,6 +23,7 @@ export * from './common.js';
 export {
   toFetchTenantRequest,
   adapterFetchRequest,
+  adapterFetchRequestRouted,
   rejectionResponse,
   responseView,
   withDecisionHeaders,

@@ -34,6 +34,8 @@ export function toTenantRequest(req: IncomingMessage, options: ToTenantRequestOp
       return Array.isArray(value) ? value.join(', ') : value;
     },
     ...(options.principal === undefined ? {} : { principal: options.principal }),
+    ...(options.route === undefined ? {} : { route: options.route }),
+    ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
   return view;
 }

@@ -22,6 +22,7 @@ import { runWithoutTenant, runWithTenant, statusError } from './context.js';
 import { createHookRunner } from './hooks.js';
 import { normalizeHost } from './host.js';
 import { createTenantIdValidator, validateTenantId, type TenantIdFormat, type TenantIdValidator } from './id.js';
+import { routedRequest, type RoutedRequest } from './path.js';
 import { createPolicyEvaluator } from './policy.js';
 import { defaultProblemType, toRejection, type ProblemTypeFn } from './problem.js';
 import { checkQuotaCost } from './quota/cost.js';
@@ -70,10 +71,20 @@ export interface TenancyOptions {
   readonly skip?: (request: TenantRequest) => boolean;
   /** Whether a request with no tenant is refused (400 `tenant_missing`). @default true */
   readonly requireTenant?: boolean;
-  /** What a request costs by default. @default () => ({ requests: 1 }) */
-  readonly cost?: (request: TenantRequest) => QuotaCost;
-  /** What a request asks of the policy by default. @default none (policy not checked) */
-  readonly policyRequest?: (request: TenantRequest) => PolicyRequest | undefined;
+  /**
+   * What a request costs by default. It receives the request with its
+   * canonical path (see {@link RoutedRequest}): key costs on `request.path`
+   * or `request.route`, never on `request.rawPath`. A path with no single
+   * canonical form is refused (400 `path_invalid`) before it is called.
+   * @default () => ({ requests: 1 })
+   */
+  readonly cost?: (request: RoutedRequest) => QuotaCost;
+  /**
+   * What a request asks of the policy by default. It receives the request
+   * with its canonical path, as `cost` does.
+   * @default none (policy not checked)
+   */
+  readonly policyRequest?: (request: RoutedRequest) => PolicyRequest | undefined;
   /** The `type` URI of problem bodies. @default code => `urn:tenant:error:${code}` */
   readonly problemType?: ProblemTypeFn;
   /**
@@ -202,7 +213,7 @@ export function createTenancy(options: TenancyOptions): Tenancy {
   const clock = options.clock ?? systemClock;
   const requireTenant = options.requireTenant ?? true;
   const problemType = options.problemType ?? defaultProblemType;
-  const costOf = options.cost ?? (() => DEFAULT_COST);
+  const costOf = options.cost;
   const policyRequestOf = options.policyRequest;
   const centralHosts = new Set(
     (options.centralHosts ?? []).map((host) => {
@@ -332,6 +343,8 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     readonly cost?: QuotaCost | undefined;
     readonly request?: TenantRequest | undefined;
     readonly source?: string;
+    /** The request with its canonical path, when `policyRequest` or `cost` reads it. */
+    readonly routed?: RoutedRequest | undefined;
   };
 
   const failed = (error: unknown, phase: 'policy' | 'quota', tenantId: string, request: TenantRequest | undefined): TenantRejected => {
@@ -374,7 +387,7 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     }
     let cost: QuotaCost;
     try {
-      cost = checkQuotaCost(args.cost ?? (args.request ? costOf(args.request) : DEFAULT_COST));
+      cost = checkQuotaCost(args.cost ?? (args.routed !== undefined && costOf !== undefined ? costOf(args.routed) : DEFAULT_COST));
     } catch (error) {
       return failed(error, 'quota', tenant.id, args.request);
     }
@@ -409,12 +422,18 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     return checkQuota(tenant, args);
   };
 
-  const authorize = (tenant: TenantConfig, args: AuthorizeArgs): Authorized | Promise<Authorized> => {
-    const { request } = args;
+  const authorize = (tenant: TenantConfig, given: AuthorizeArgs): Authorized | Promise<Authorized> => {
+    const { request } = given;
+    let args = given;
     let policyRequest: PolicyRequest | undefined;
     let pending: MaybePromise<PolicyDecision>;
     try {
-      policyRequest = args.policy ?? (request && policyRequestOf ? policyRequestOf(request) : undefined);
+      // The functions users write see the canonical path, computed once; a
+      // path with none is refused (path_invalid) whatever they would read.
+      if (request !== undefined && ((args.policy === undefined && policyRequestOf !== undefined) || (args.cost === undefined && costOf !== undefined))) {
+        args = { ...given, routed: routedRequest(request) };
+      }
+      policyRequest = args.policy ?? (args.routed !== undefined && policyRequestOf !== undefined ? policyRequestOf(args.routed) : undefined);
       if (policy === undefined || policyRequest === undefined) return checkQuota(tenant, args);
       pending = policy.evaluate(tenant, policyRequest);
     } catch (error) {

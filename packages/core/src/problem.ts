@@ -4,6 +4,7 @@ import { TenantError, type ProblemDetails, type TenantErrorCode, type TenantReje
 export const PROBLEM_TITLES: { readonly [C in TenantErrorCode]: string } = Object.freeze({
   tenant_missing: 'Tenant required',
   tenant_invalid: 'Invalid tenant id',
+  path_invalid: 'Ambiguous request path',
   tenant_not_found: 'Tenant not found',
   tenant_suspended: 'Tenant suspended',
   tenant_inactive: 'Tenant inactive',

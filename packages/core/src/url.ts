@@ -1,3 +1,5 @@
+import type { PathRouting } from '@tenant/interfaces';
+
 /** Options of `toTenantRequest` (node:http) and `toFetchTenantRequest` (fetch). */
 export interface ToTenantRequestOptions {
   /** The verified principal, when authentication ran first. */
@@ -8,6 +10,10 @@ export interface ToTenantRequestOptions {
    * @default false
    */
   readonly trustProxy?: boolean;
+  /** The route pattern the framework matched, when known (see `TenantRequest.route`). */
+  readonly route?: string | undefined;
+  /** How the framework's router matches paths (see `TenantRequest.routing`). */
+  readonly routing?: PathRouting | undefined;
 }
 
 /** An absolute-form request target (`http://host/path`): scheme and authority, then the rest. */

@@ -258,3 +258,17 @@ describe('withDecision', () => {
     expect(failed).toBe(cause);
   });
 });
+
+describe('actualCost sees the canonical path', () => {
+  it('is handed the request with path canonical and rawPath as received', async () => {
+    const seen: { path: string; rawPath: string }[] = [];
+    const { base } = await serve({
+      store: store(),
+      cost: () => ({ tokens: 10 }),
+      actualCost: (request) => (seen.push({ path: request.path, rawPath: request.rawPath }), { tokens: 1 }),
+    });
+    const res = await fetch(`${base}/Ch%61t/`, { headers: { 'x-tenant-id': 'acme' } });
+    expect(res.status).toBe(200);
+    await vi.waitFor(() => expect(seen).toEqual([{ path: '/chat', rawPath: '/Ch%61t/' }]));
+  });
+});

@@ -3,6 +3,23 @@ import { checkQuotaCost, createMemoryQuota, type QuotaResult, type TenantQuota }
 import { manualClock } from './fixtures-b/request.js';
 
 const MINUTE = 60_000;
+
+/** How many steps of Map iterators `fn` takes (a sweep visits one tenant per step). */
+function countIteratorSteps(fn: () => void): number {
+  const proto = Object.getPrototypeOf(new Map().entries()) as { next: (this: unknown) => unknown };
+  const next = proto.next;
+  let steps = 0;
+  proto.next = function (this: unknown) {
+    steps += 1;
+    return next.call(this);
+  };
+  try {
+    fn();
+  } finally {
+    proto.next = next;
+  }
+  return steps;
+}
 // Aligned to a window start, so that window arithmetic in tests is plain.
 const T0 = 1_000_000 * MINUTE;
 
@@ -203,7 +220,7 @@ describe('memory fixed-window quota: settle', () => {
 describe('memory fixed-window quota: memory and reset', () => {
   it('sweeps expired counters lazily, bounding memory with many tenants', () => {
     const clock = manualClock(T0);
-    const quota = createMemoryQuota({ clock, sweepIntervalMs: MINUTE });
+    const quota = createMemoryQuota({ clock, sweepIntervalMs: MINUTE, sweepBatch: 10_000 });
     const limits = { requests: { limit: 10, windowMs: MINUTE } };
     for (let i = 0; i < 10_000; i += 1) quota.consumeSync(`t-${i}`, { requests: 1 }, limits);
     expect(quota.size).toBe(10_000);
@@ -214,7 +231,43 @@ describe('memory fixed-window quota: memory and reset', () => {
     quota.consumeSync('mixed', { requests: 1, tokens: 1 }, { requests: limits.requests, tokens: { limit: 10, windowMs: 10 * MINUTE } });
     clock.advance(MINUTE);
     quota.consumeSync('other', { requests: 1 }, limits);
+    quota.consumeSync('other', { requests: 1 }, limits);
     expect(quota.size).toBe(2);
+  });
+
+  it('spreads a sweep over calls: no call visits more than sweepBatch tenants, and memory stays bounded', () => {
+    const clock = manualClock(T0);
+    const batch = 64;
+    const quota = createMemoryQuota({ clock, sweepIntervalMs: MINUTE, sweepBatch: batch });
+    const limits = { requests: { limit: 10, windowMs: MINUTE } };
+    const N = 100_000;
+    for (let i = 0; i < N; i += 1) quota.consumeSync(`t-${i}`, { requests: 1 }, limits);
+    expect(quota.size).toBe(N);
+    clock.advance(2 * MINUTE);
+    // Count the map entries each call visits (each sweep step is one iterator step).
+    const visits: number[] = [];
+    let calls = 0;
+    while (calls < Math.ceil(N / batch) + 1) {
+      const before = quota.size;
+      visits.push(countIteratorSteps(() => quota.consumeSync(`new-${calls++ % 50}`, { requests: 1 }, limits)));
+      expect(before - quota.size).toBeLessThanOrEqual(batch);
+    }
+    expect(Math.max(...visits)).toBeLessThanOrEqual(batch);
+    expect(Math.max(...visits)).toBeGreaterThan(0);
+    // The pass ended within N / batch calls, leaving only the live tenants.
+    expect(quota.size).toBeLessThanOrEqual(50);
+    // Churn: 1,000 new tenants a minute for 30 minutes; memory never holds more than the live
+    // minute, the one before it, and what one pass adds.
+    let peak = 0;
+    for (let minute = 0; minute < 30; minute += 1) {
+      for (let i = 0; i < 1_000; i += 1) {
+        quota.consumeSync(`churn-${minute}-${i}`, { requests: 1 }, limits);
+        peak = Math.max(peak, quota.size);
+      }
+      clock.advance(MINUTE);
+    }
+    expect(peak).toBeLessThanOrEqual(3_100);
+    expect(() => createMemoryQuota({ sweepBatch: 0 })).toThrow(RangeError);
   });
 
   it('resets one tenant or all', () => {

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { RequestHandler } from 'express';
-import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, writeRejection, type AdapterOptions } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, writeRejection, type AdapterOptions, type PathRouting } from '@tenant/core';
 import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
@@ -28,6 +28,20 @@ declare global {
   }
 }
 
+// Express matches paths undecoded and never merges slashes; case and the
+// trailing slash follow the app's `case sensitive routing` and `strict
+// routing` settings (both off by default).
+const ROUTINGS: readonly PathRouting[] = [false, true].flatMap((caseSensitive) =>
+  [false, true].map((strict) => Object.freeze({ caseSensitive, strict, mergeSlashes: false, semicolonDelimiter: false })),
+);
+
+/** How the app that runs this request matches paths, read from its settings. */
+function routingOf(app: { get(setting: string): unknown } | undefined): PathRouting {
+  const caseSensitive = app?.get('case sensitive routing') === true;
+  const strict = app?.get('strict routing') === true;
+  return ROUTINGS[(caseSensitive ? 2 : 0) + (strict ? 1 : 0)] as PathRouting;
+}
+
 /**
  * The tenancy middleware for Express 4 and 5.
  *
@@ -40,6 +54,15 @@ declare global {
  *   database callbacks below it see `currentTenant()`;
  * - on rejection, writes the status, headers and `application/problem+json`
  *   body, and does not call `next()`.
+ *
+ * `policyRequest`, `cost` and `actualCost` receive the request with its
+ * canonical path, read the way this app's router reads it: case and
+ * trailing slash by the app's `case sensitive routing` and `strict routing`
+ * settings, duplicate slashes kept apart (express does not merge them).
+ * Declare `routing` for routers with other settings
+ * (`express.Router({ caseSensitive: true })`). Used inside a route
+ * (`app.post('/chat', tenancy(options), handler)`), the request view also
+ * has the matched `route` (`req.route.path`).
  *
  * After the response, `options.actualCost` (if given) settles the real cost
  * against the estimate.
@@ -63,7 +86,8 @@ export function tenancy(options: AdapterOptions): RequestHandler {
   const pipeline = tenancyFrom(options);
   const { actualCost } = options;
   return (req, res, next) => {
-    const request = adapterRequest(req, options, req.originalUrl);
+    const route = (req.route as { path?: unknown } | undefined)?.path;
+    const request = adapterRequest(req, options, req.originalUrl, { routing: routingOf(req.app), route: typeof route === 'string' ? route : undefined });
     const apply = (decision: TenantDecision): void => {
       if (!decision.ok) {
         writeRejection(res, decision);

@@ -4,7 +4,7 @@ import express from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
 import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
-import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, traceContext } from '@tenant/adapter-testkit';
+import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, sendRequest, traceContext } from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [
@@ -120,5 +120,37 @@ describe('tenancy() setup', () => {
   it('refuses nonsense options with a TypeError', () => {
     expect(() => tenancy({} as never)).toThrow(TypeError);
     expect(() => tenancy({ store: store(), actualCost: 'x' } as never)).toThrow(/actualCost/);
+  });
+});
+
+describe('tenancy(): the path policyRequest and cost see', () => {
+  const seenBy = async (settings: Record<string, boolean>, path: string, atRoute = false) => {
+    const seen: { path: string; rawPath: string; route: string | undefined }[] = [];
+    const app = express();
+    for (const [name, value] of Object.entries(settings)) app.set(name, value);
+    const middleware = tenancy({ store: store(), cost: (request) => (seen.push({ path: request.path, rawPath: request.rawPath, route: request.route }), { requests: 1 }) });
+    if (atRoute) app.get('/projects/:id/export', middleware, (_req, res) => void res.send('ok'));
+    else {
+      app.use(middleware);
+      app.get('/projects/:id/export', (_req, res) => void res.send('ok'));
+    }
+    const res = await sendRequest(await listen(app), { path, headers: { 'x-tenant-id': 'acme' } });
+    return { status: res.status, ...seen[0] };
+  };
+
+  it('is canonical by the app\'s routing settings (case-insensitive and non-strict by default)', async () => {
+    expect(await seenBy({}, '/Projects/7/EXPORT/')).toEqual({ status: 200, path: '/projects/7/export', rawPath: '/Projects/7/EXPORT/', route: undefined });
+    // express does not merge slashes: '//' stays (and express does not route it)
+    expect(await seenBy({}, '/projects//7/export')).toEqual({ status: 404, path: '/projects//7/export', rawPath: '/projects//7/export', route: undefined });
+    const exact = { 'case sensitive routing': true, 'strict routing': true };
+    expect(await seenBy(exact, '/Projects/7/export/')).toEqual({ status: 404, path: '/Projects/7/export/', rawPath: '/Projects/7/export/', route: undefined });
+  });
+
+  it('has the matched route when it runs inside the route', async () => {
+    expect(await seenBy({}, '/PROJECTS/7/export', true)).toEqual({ status: 200, path: '/projects/7/export', rawPath: '/PROJECTS/7/export', route: '/projects/:id/export' });
+  });
+
+  it('refuses an ambiguous path with 400 path_invalid before the route runs', async () => {
+    expect(await seenBy({}, '/projects/a%2Fb/export')).toEqual({ status: 400 });
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
-import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, type AdapterOptions, type Tenancy } from '@tenant/core';
+import { adapterRequest, settleOnFinish, tenancyFrom, withDecision, type AdapterOptions, type PathRouting, type Tenancy } from '@tenant/core';
 import type { TenantAdmitted, TenantBypassed, TenantConfig, TenantDecision } from '@tenant/interfaces';
 
 export type { AdapterOptions } from '@tenant/core';
@@ -26,6 +26,29 @@ declare module 'fastify' {
   }
 }
 
+/** The router settings that decide which paths reach one route. */
+interface RouterSettings {
+  readonly caseSensitive?: boolean | undefined;
+  readonly ignoreTrailingSlash?: boolean | undefined;
+  readonly ignoreDuplicateSlashes?: boolean | undefined;
+  readonly useSemicolonDelimiter?: boolean | undefined;
+}
+
+/**
+ * How this instance's router (find-my-way) matches paths, from its initial
+ * config (`routerOptions` first, then the top-level settings fastify 5 still
+ * reads): it decodes percent-encoding, and the rest is configurable.
+ */
+function routingOf(config: RouterSettings & { readonly routerOptions?: RouterSettings | undefined }): PathRouting {
+  const router = config.routerOptions ?? {};
+  return Object.freeze({
+    caseSensitive: (router.caseSensitive ?? config.caseSensitive) !== false,
+    strict: (router.ignoreTrailingSlash ?? config.ignoreTrailingSlash) !== true,
+    mergeSlashes: (router.ignoreDuplicateSlashes ?? config.ignoreDuplicateSlashes) === true,
+    semicolonDelimiter: (router.useSemicolonDelimiter ?? config.useSemicolonDelimiter) === true,
+  });
+}
+
 const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) => {
   let pipeline: Tenancy;
   try {
@@ -35,6 +58,7 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
     return;
   }
   const { actualCost } = options;
+  const routing = routingOf(fastify.initialConfig as RouterSettings & { readonly routerOptions?: RouterSettings });
   fastify.decorateRequest('tenant', undefined);
   fastify.decorateRequest('tenantDecision', undefined);
 
@@ -43,7 +67,8 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
   // that). Fastify 5 parses bodies inside an AsyncResource made in this
   // context, so the context also holds after parsing (tested).
   fastify.addHook('onRequest', (request, reply, hookDone) => {
-    const view = adapterRequest(request.raw, options, request.url);
+    // fastify routes before onRequest: the matched route is known (undefined for a 404)
+    const view = adapterRequest(request.raw, options, request.url, { routing, route: request.routeOptions.url });
     const apply = (decision: TenantDecision): void => {
       if (!decision.ok) {
         // a Buffer, so that fastify keeps the content-type as is (no charset added)
@@ -80,6 +105,13 @@ const plugin: FastifyPluginCallback<AdapterOptions> = (fastify, options, done) =
  *   (also after body parsing);
  * - on rejection, replies with the status, headers and
  *   `application/problem+json` body; the route never runs.
+ *
+ * `policyRequest`, `cost` and `actualCost` receive the request with its
+ * canonical path, read the way this instance's router reads it (decoded;
+ * case, trailing slash, duplicate slashes and `;` by its `caseSensitive`,
+ * `ignoreTrailingSlash`, `ignoreDuplicateSlashes` and
+ * `useSemicolonDelimiter` settings), and the matched route pattern as
+ * `request.route` (`request.routeOptions.url`; `undefined` for a 404).
  *
  * After the response, `options.actualCost` (if given) settles the real cost
  * against the estimate; it reads headers through `reply.getHeader`.

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
-import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, traceContext } from '@tenant/adapter-testkit';
+import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, sendRequest, traceContext } from '@tenant/adapter-testkit';
 import { fastifyTenancy } from '../src/index.js';
 
 const servers = closeAfterEach();
@@ -124,5 +124,31 @@ describe('fastifyTenancy', () => {
     const bad = Fastify();
     void bad.register(fastifyTenancy, {} as never);
     await expect(bad.ready()).rejects.toThrow(/needs a store/);
+  });
+});
+
+describe('fastifyTenancy: the path policyRequest and cost see', () => {
+  const seenBy = async (config: FastifyServerOptions, path: string) => {
+    const seen: { path: string; rawPath: string; route: string | undefined }[] = [];
+    const app = Fastify(config);
+    await app.register(fastifyTenancy, { store: store(), cost: (request) => (seen.push({ path: request.path, rawPath: request.rawPath, route: request.route }), { requests: 1 }) });
+    app.get('/chat', async () => 'ok');
+    app.get('/projects/:id/export', async () => 'ok');
+    servers.add(() => app.close());
+    const res = await sendRequest(await app.listen({ port: 0, host: '127.0.0.1' }), { path, headers: { 'x-tenant-id': 'acme' } });
+    return { status: res.status, ...seen[0] };
+  };
+
+  it('is canonical by the instance\'s router settings, with the matched route', async () => {
+    expect(await seenBy({}, '/ch%61t')).toEqual({ status: 200, path: '/chat', rawPath: '/ch%61t', route: '/chat' });
+    expect(await seenBy({}, '/projects/7/%65xport')).toEqual({ status: 200, path: '/projects/7/export', rawPath: '/projects/7/%65xport', route: '/projects/:id/export' });
+    // the default router is case-sensitive and strict: these are other paths (404), and so are their canonical forms
+    expect(await seenBy({}, '/Chat/')).toEqual({ status: 404, path: '/Chat/', rawPath: '/Chat/', route: undefined });
+    const lax = { routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, useSemicolonDelimiter: true } as NonNullable<FastifyServerOptions['routerOptions']> };
+    expect(await seenBy(lax, '//Chat/;x=1')).toEqual({ status: 200, path: '/chat', rawPath: '//Chat/;x=1', route: '/chat' });
+  });
+
+  it('refuses an ambiguous path with 400 path_invalid before the route runs', async () => {
+    expect(await seenBy({}, '/projects/a%2Fb/export')).toEqual({ status: 400 });
   });
 });

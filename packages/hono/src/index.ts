@@ -103,8 +103,11 @@ export function tenancy(options: HonoTenancyOptions): MiddlewareHandler<TenancyE
   const pipeline = tenancyFrom(adapterOptions);
   const finish: FinishResponseOptions = { holdContext: holdContext === true, ...(options.actualCost === undefined ? {} : { actualCost: options.actualCost }) };
   return async (c, next) => {
-    // TODO(pathpolicy): once core keys policy and cost on the matched route,
-    // pass Hono's (routePath(c, -1) of hono/route) with the request view here.
+    // policyRequest and cost get the canonical path of c.req.raw's URL, folded
+    // by the options' `routing` (else the lax defaults, which cover Hono's
+    // case-sensitive, strict router). TODO: pass Hono's matched route as
+    // `route` (adapterFetchRequestRouted) where it can be told apart from
+    // middleware at this point (hono/route's matchedRoutes(c)).
     const request = adapterFetchRequest(c.req.raw, adapterOptions, c);
     const decided = pipeline.decide(request);
     const decision = isPromiseLike(decided) ? await decided : decided;

@@ -5,9 +5,11 @@ import { conformanceCases, listen, runFetchAdapterConformance, runFetchConforman
 import { describe, expect, it } from 'vitest';
 import { tenancy, type HonoTenancyOptions, type TenancyEnv } from '../src/index.js';
 
-function app({ options, handler }: FetchConformanceSetup, extra: Partial<HonoTenancyOptions> = {}) {
+function app({ options, handler, routes }: FetchConformanceSetup, extra: Partial<HonoTenancyOptions> = {}) {
   const hono = new Hono<TenancyEnv>();
   hono.use(tenancy({ ...options, ...extra }));
+  // the guarded routes on Hono's own router, before the catch-all
+  for (const route of routes) hono.on(route.method, route.path, (c) => handler({ request: c.req.raw, tenant: c.get('tenant'), route: route.path }));
   // every method and path; a rejection goes to Hono's error handling (500)
   hono.all('*', (c) => handler({ request: c.req.raw, tenant: c.get('tenant') }));
   hono.onError((_error, c) => c.text('handler failed', 500));
@@ -31,6 +33,7 @@ runFetchAdapterConformance(
     const root = new Hono();
     const sub = new Hono<TenancyEnv>();
     sub.use(tenancy({ ...setup.options, holdContext: true }));
+    for (const route of setup.routes) sub.on(route.method, route.path, (c) => setup.handler({ request: c.req.raw, tenant: c.get('tenant'), route: route.path }));
     sub.all('*', (c) => setup.handler({ request: c.req.raw, tenant: c.get('tenant') }));
     root.route('/', sub);
     root.onError((_error, c) => c.text('handler failed', 500));

@@ -9,9 +9,11 @@ import { tenancy } from '../src/index.js';
 
 type Middleware = Parameters<Hono40['use']>[1];
 
-function app({ options, handler }: FetchConformanceSetup) {
+function app({ options, handler, routes }: FetchConformanceSetup) {
   const hono = new Hono40();
   hono.use('*', tenancy({ ...options, holdContext: true }) as unknown as Middleware);
+  const tenantOf = (c: { get: unknown }) => (c.get as (key: string) => never)('tenant');
+  for (const route of routes) hono.on(route.method, route.path, (c) => handler({ request: c.req.raw, tenant: tenantOf(c), route: route.path }));
   hono.all('*', (c) => handler({ request: c.req.raw, tenant: (c.get as (key: string) => never)('tenant') }));
   hono.onError((_error, c) => c.text('handler failed', 500));
   return hono.fetch;

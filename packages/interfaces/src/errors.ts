@@ -9,6 +9,12 @@ export const TENANT_ERROR_STATUS = {
   tenant_missing: 400,
   /** The tenant id is malformed (empty, too long, forbidden characters, ambiguous). */
   tenant_invalid: 400,
+  /**
+   * The request path has no single canonical form (an encoded slash,
+   * backslash, percent sign or control character, a dot segment, bad
+   * percent-encoding), and a policy or cost would be keyed on it.
+   */
+  path_invalid: 400,
   /** No tenant has this id (or domain). */
   tenant_not_found: 404,
   /** The tenant exists but is suspended. */

@@ -29,7 +29,7 @@ export type {
   Unsubscribe,
   TenantStore,
 } from './store.js';
-export type { TenantRequest, TenantResolver, MaybePromise } from './request.js';
+export type { TenantRequest, TenantResolver, MaybePromise, PathRouting } from './request.js';
 export type {
   QuotaCost,
   QuotaDimensionState,

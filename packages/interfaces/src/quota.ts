@@ -11,7 +11,12 @@ export interface QuotaDimensionState {
   readonly remaining: number;
   /** The window length in milliseconds. */
   readonly windowMs: number;
-  /** When this dimension's usage next drops (epoch milliseconds). */
+  /**
+   * When this dimension's usage next drops (epoch milliseconds). On a
+   * refusal, for a dimension that refused, when the request would fit again:
+   * never earlier than the decision's time plus `retryAfterMs`, so that the
+   * `RateLimit` `t` built from it is never below `Retry-After`.
+   */
   readonly resetAt: number;
 }
 

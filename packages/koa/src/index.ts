@@ -42,6 +42,14 @@ declare module 'koa' {
  * - on rejection, sets `ctx.status`, the headers and the
  *   `application/problem+json` body (Koa sends it) and does not call `next()`.
  *
+ * `policyRequest`, `cost` and `actualCost` receive the request with its
+ * canonical path. Koa has no router of its own, so the adapter cannot read
+ * how yours matches paths: the default is a lax router's (case-insensitive,
+ * trailing slash ignored, duplicate slashes merged, as @koa/router's
+ * defaults and more); declare `routing` when yours is stricter. Used inside
+ * a koa-router route, the request view also has the matched `route`
+ * (`ctx._matchedRoute`).
+ *
  * After the response, `options.actualCost` (if given) settles the real cost
  * against the estimate; set the header it reads with `ctx.set`.
  *
@@ -65,7 +73,9 @@ export function tenancy(options: AdapterOptions): Middleware {
   const pipeline = tenancyFrom(options);
   const { actualCost } = options;
   return async (ctx, next) => {
-    const request = adapterRequest(ctx.req, options, ctx.originalUrl);
+    // koa-router sets _matchedRoute when tenancy runs inside a route (router.post('/chat', tenancy(options), ...))
+    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+    const request = adapterRequest(ctx.req, options, ctx.originalUrl, typeof matched === 'string' ? { route: matched } : undefined);
     // Awaited only when the pipeline could not decide without a promise (see Tenancy.decide).
     const decided = pipeline.decide(request);
     const decision = isPromiseLike(decided) ? await decided : decided;

@@ -2,9 +2,10 @@ import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Koa from 'koa';
 import Koa2 from 'koa2';
+import { Router } from '@koa/router';
 import { describe, expect, it } from 'vitest';
 import { createTenancy, currentTenantId, type AdapterOptions } from '@tenant/core';
-import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, traceContext } from '@tenant/adapter-testkit';
+import { ACTUAL_TOKENS_HEADER, assertQuotaEnforced, assertRefusals, assertTenantsApart, closeAfterEach, createAdapterTestStore as store, createSettleProbe, quotaTestCost, sendRequest, traceContext } from '@tenant/adapter-testkit';
 import { tenancy } from '../src/index.js';
 
 const majors = [
@@ -117,5 +118,35 @@ describe('tenancy() setup', () => {
   it('refuses nonsense options with a TypeError', () => {
     expect(() => tenancy({} as never)).toThrow(TypeError);
     expect(() => tenancy({ store: store(), principal: 1 } as never)).toThrow(/principal/);
+  });
+});
+
+describe('tenancy(): the path policyRequest and cost see', () => {
+  const seenBy = async (path: string, options: { routing?: AdapterOptions['routing']; atRoute?: boolean } = {}) => {
+    const seen: { path: string; rawPath: string; route: string | undefined }[] = [];
+    const app = new Koa();
+    const middleware = tenancy({ store: store(), ...(options.routing === undefined ? {} : { routing: options.routing }), cost: (request) => (seen.push({ path: request.path, rawPath: request.rawPath, route: request.route }), { requests: 1 }) });
+    const router = new Router();
+    if (options.atRoute === true) router.get('/projects/:id/export', middleware, (ctx) => void (ctx.body = 'ok'));
+    else {
+      app.use(middleware);
+      router.get('/projects/:id/export', (ctx) => void (ctx.body = 'ok'));
+    }
+    app.use(router.routes());
+    const res = await sendRequest(await listen(app), { path, headers: { 'x-tenant-id': 'acme' } });
+    return { status: res.status, ...seen[0] };
+  };
+
+  it('is canonical by a lax router by default, by the declared routing otherwise', async () => {
+    expect(await seenBy('/Projects//7/EXPORT/')).toEqual({ status: 404, path: '/projects/7/export', rawPath: '/Projects//7/EXPORT/', route: undefined });
+    expect(await seenBy('/Projects/7/export/', { routing: { caseSensitive: true, strict: true } })).toEqual({ status: 200, path: '/Projects/7/export/', rawPath: '/Projects/7/export/', route: undefined });
+  });
+
+  it('has the matched route (ctx._matchedRoute) when it runs inside a koa-router route', async () => {
+    expect(await seenBy('/PROJECTS/7/export', { atRoute: true })).toEqual({ status: 200, path: '/projects/7/export', rawPath: '/PROJECTS/7/export', route: '/projects/:id/export' });
+  });
+
+  it('refuses an ambiguous path with 400 path_invalid before the route runs', async () => {
+    expect(await seenBy('/projects/7/../7/export')).toEqual({ status: 400 });
   });
 });

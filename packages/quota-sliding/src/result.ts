@@ -62,9 +62,16 @@ export function toResult(tenantId: string, cost: QuotaCost, limits: TenantQuota,
     if (c.wait < 0) tooLarge = true;
     else retryAfterMs = Math.max(retryAfterMs, c.wait);
   }
-  return tooLarge
-    ? { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded }
-    : { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
+  if (tooLarge) return { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded };
+  // A refused dimension's `resetAt` is when this request fits, not when usage
+  // first drops (the oldest entry leaving may free too little): the
+  // `RateLimit` `t` a client reads must not send it back before `Retry-After`.
+  const fitsAt = now + retryAfterMs;
+  for (const dimension of exceeded) {
+    const s = dimensions[dimension] as QuotaDimensionState;
+    if (s.resetAt < fitsAt) dimensions[dimension] = { ...s, resetAt: fitsAt };
+  }
+  return { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
 }
 
 const checkedLimits = new WeakSet<object>();

@@ -22,6 +22,13 @@ export interface MemorySlidingQuotaOptions {
    * @default 60_000
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * The most tenants one call visits while sweeping. A sweep is spread over
+   * calls, this many tenants each, so no single request pays for a pass over
+   * every tenant; a pass ends after about `tenants / sweepBatch` calls.
+   * @default 100
+   */
+  readonly sweepBatch?: number;
 }
 
 /** A sliding-window {@link QuotaManager} kept in this process's memory. */
@@ -97,8 +104,12 @@ export interface RedisQuotaOptions {
    * Redis error as `cause`). Pass the same hooks as to `createTenancy`.
    */
   readonly hooks?: TenantHooks | readonly TenantHooks[];
-  /** Called when the backend goes down or comes back. */
-  readonly onStateChange?: (state: BackendState, error: unknown) => void;
+  /**
+   * Called when a Redis node goes down or comes back: `node` is its
+   * `host:port` on a Cluster (the slot's master as the client maps it), `''`
+   * for a single Redis.
+   */
+  readonly onStateChange?: (state: BackendState, error: unknown, node: string) => void;
 }
 
 /** Options of {@link createRedisSlidingQuota}. */
@@ -111,8 +122,17 @@ export interface RedisSlidingQuotaOptions extends RedisQuotaOptions {
 export interface RedisQuota extends QuotaManager {
   /** `fixed`, or the sliding algorithm in use. */
   readonly algorithm: SlidingAlgorithm | 'fixed';
-  /** Whether the backend answered the last time it was asked. */
+  /**
+   * `down` while at least one Redis node is down (it did not answer the last
+   * time it was asked), `up` otherwise. Only the tenants of a down node get
+   * the failure policy: see {@link RedisQuota.nodes}.
+   */
   readonly state: BackendState;
+  /**
+   * The state of each Redis node asked so far, by node: `host:port` on a
+   * Cluster, `''` for a single Redis. A snapshot.
+   */
+  readonly nodes: ReadonlyMap<string, BackendState>;
   /** The key prefix in use. */
   readonly prefix: string;
 }

@@ -14,14 +14,17 @@ const clients: Redis[] = [];
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
   server = await startRedis();
 });
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
+  process.off('uncaughtException', onUnhandled);
   for (const client of clients) client.disconnect();
   await server.destroy();
 });
 afterEach(async () => {
+  server.resume();
   if (!server.running) await server.start();
 });
 
@@ -179,6 +182,81 @@ describe('Redis restarted mid-run', () => {
     await c.script('FLUSH');
     expect((await quota.consume('flush', { requests: 1 }, limits)).dimensions.requests?.remaining).toBe(1);
     expect(errors).toHaveLength(0);
+  });
+});
+
+describe('Redis frozen (SIGSTOP), then thawed', () => {
+  it.each(['closed', 'open', 'fallback'] as const)('%s: every check under load gets the policy within timeoutMs, and the manager recovers', async (policy) => {
+    const c = await client();
+    const { quota, states, errors } = observed(policy, c, { timeoutMs: 300, retryIntervalMs: 100 });
+    const lim = { requests: { limit: 1_000, windowMs: 3_600_000 } };
+    expect((await quota.consume('frozen', { requests: 1 }, lim)).degraded).toBeUndefined();
+    server.pause();
+    const during: { allowed: boolean; reason?: string | undefined; degraded?: string | undefined }[] = [];
+    for (let round = 0; round < 4; round++) {
+      during.push(...(await Promise.all(Array.from({ length: 20 }, () => quota.consume('frozen', { requests: 1 }, lim)))));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(during).toHaveLength(80);
+    if (policy === 'closed') expect(during.every((r) => !r.allowed && r.reason === 'backend_unavailable')).toBe(true);
+    if (policy === 'open') expect(during.every((r) => r.allowed && r.degraded === 'fail_open')).toBe(true);
+    if (policy === 'fallback') expect(during.every((r) => r.allowed && r.degraded === 'fallback')).toBe(true);
+    expect(quota.state).toBe('down');
+    expect(states).toEqual(['down']);
+    expect(errors.every((e) => TenantError.is(e.error, 'quota_unavailable'))).toBe(true);
+    server.resume();
+    let recovered = false;
+    for (let i = 0; i < 100 && !recovered; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const r = await quota.consume('frozen', { requests: 1 }, lim);
+      recovered = r.allowed && r.degraded === undefined;
+    }
+    expect(recovered).toBe(true);
+    expect(quota.state).toBe('up');
+    expect(states).toEqual(['down', 'up']);
+  });
+});
+
+describe('over-admission with the fallback (the bound docs/quotas.md states)', () => {
+  it('P processes, limit L: at most L in Redis before the outage, P × L in the fallbacks, L again after a restart without persistence', async () => {
+    const L = 20;
+    const P = 3;
+    const prefix = `o${Math.random().toString(36).slice(2, 8)}:`;
+    // Each "process": its own client and its own in-memory fallback.
+    const processes = await Promise.all(
+      Array.from({ length: P }, async () =>
+        createRedisSlidingQuota({ client: await client(), prefix, onFailure: 'fallback', timeoutMs: 2_000, retryIntervalMs: 50 }),
+      ),
+    );
+    const lim = { requests: { limit: L, windowMs: 3_600_000 } };
+    const drain = async (via: 'redis' | 'fallback') => {
+      let admitted = 0;
+      for (let open = true; open; ) {
+        open = false;
+        for (const quota of processes) {
+          const r = await quota.consume('tenant', { requests: 1 }, lim);
+          expect(r.degraded).toBe(via === 'fallback' ? 'fallback' : undefined);
+          if (r.allowed) {
+            admitted += 1;
+            open = true;
+          }
+        }
+      }
+      return admitted;
+    };
+    const beforeOutage = await drain('redis');
+    await server.stop();
+    const duringOutage = await drain('fallback');
+    await server.start(); // no persistence: an empty server
+    for (const quota of processes) {
+      for (let i = 0; i < 100 && quota.state !== 'up'; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        await quota.consume('probe', { requests: 0 }, lim);
+      }
+    }
+    const afterRestart = await drain('redis');
+    expect([beforeOutage, duringOutage, afterRestart]).toEqual([L, P * L, L]);
+    expect(beforeOutage + duringOutage + afterRestart).toBe((P + 2) * L);
   });
 });
 

@@ -8,6 +8,23 @@ function fakeClock(start = 1_000_000) {
   return { now: () => now, set: (t: number) => void (now = t), advance: (ms: number) => void (now += ms) };
 }
 
+/** How many steps of Map iterators `fn` takes (a sweep visits one tenant per step). */
+function countIteratorSteps(fn: () => void): number {
+  const proto = Object.getPrototypeOf(new Map().entries()) as { next: (this: unknown) => unknown };
+  const next = proto.next;
+  let steps = 0;
+  proto.next = function (this: unknown) {
+    steps += 1;
+    return next.call(this);
+  };
+  try {
+    fn();
+  } finally {
+    proto.next = next;
+  }
+  return steps;
+}
+
 /** A small seeded PRNG, so a failing case can be replayed. */
 function prng(seed: number) {
   let s = seed >>> 0;
@@ -161,7 +178,7 @@ describe('sliding-window counter', () => {
 describe.each(['counter', 'log'] as const)('memory (%s): shared behaviour', (algorithm) => {
   it('keeps memory bounded by active tenants, swept without timers', () => {
     const clock = fakeClock(0);
-    const quota = createMemorySlidingQuota({ algorithm, clock, sweepIntervalMs: 1_000 });
+    const quota = createMemorySlidingQuota({ algorithm, clock, sweepIntervalMs: 1_000, sweepBatch: 2_000 });
     const limits = { requests: { limit: 5, windowMs: 1_000 } };
     for (let i = 0; i < 1_000; i++) quota.consumeSync(`t${i}`, { requests: 1 }, limits);
     expect(quota.size).toBe(1_000);
@@ -170,6 +187,37 @@ describe.each(['counter', 'log'] as const)('memory (%s): shared behaviour', (alg
     expect(quota.size).toBe(1);
     quota.reset();
     expect(quota.size).toBe(0);
+  });
+
+  it('spreads a sweep over calls: no call visits more than sweepBatch tenants, and memory stays bounded', () => {
+    const clock = fakeClock(0);
+    const batch = 50;
+    const quota = createMemorySlidingQuota({ algorithm, clock, sweepIntervalMs: 1_000, sweepBatch: batch });
+    const limits = { requests: { limit: 5, windowMs: 1_000 }, tokens: { limit: 100, windowMs: 1_000 } };
+    const N = 100_000;
+    for (let i = 0; i < N; i++) quota.consumeSync(`t${i}`, { requests: 1, tokens: 3 }, limits);
+    expect(quota.size).toBe(N);
+    clock.set(3_001);
+    let maxVisits = 0;
+    for (let call = 0; call <= Math.ceil(N / batch); call++) {
+      const before = quota.size;
+      maxVisits = Math.max(maxVisits, countIteratorSteps(() => quota.consumeSync(`new${call % 20}`, { requests: 1 }, limits)));
+      expect(before - quota.size).toBeLessThanOrEqual(batch);
+    }
+    expect(maxVisits).toBe(batch);
+    expect(quota.size).toBeLessThanOrEqual(20);
+    // Churn: 500 new tenants a second for 20 seconds: memory holds the live windows (two, for
+    // the counter) and what one pass leaves, never the whole history.
+    let peak = 0;
+    for (let second = 0; second < 20; second++) {
+      for (let i = 0; i < 500; i++) {
+        quota.consumeSync(`churn-${second}-${i}`, { requests: 1 }, limits);
+        peak = Math.max(peak, quota.size);
+      }
+      clock.advance(1_000);
+    }
+    expect(peak).toBeLessThanOrEqual(2_100);
+    expect(() => createMemorySlidingQuota({ algorithm, sweepBatch: 0 })).toThrow(RangeError);
   });
 
   it('refuses bad costs, limits and options', async () => {

@@ -182,6 +182,6 @@ it('options are checked', () => {
   expect(() => createRedisSlidingQuota({} as never)).toThrow(TypeError);
   expect(() => createRedisSlidingQuota({ client, algorithm: 'gcra' as never })).toThrow(TypeError);
   expect(() => createRedisFixedWindowQuota({ client, onFailure: 'maybe' as never })).toThrow(TypeError);
-  expect(() => createRedisFixedWindowQuota({ client, timeoutMs: 0 })).toThrow(RangeError);
+  for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) expect(() => createRedisFixedWindowQuota({ client, timeoutMs })).toThrow(RangeError);
   expect(() => createRedisFixedWindowQuota({ client, onFailure: 'fallback', fallback: {} as never })).toThrow(TypeError);
 });

@@ -2,8 +2,8 @@ import { TenantError } from '@tenant/interfaces';
 import { currentTenantId } from '@tenant/core';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { checkIdentifier } from './dialect.js';
-import { setLocal } from './pg-settings.js';
-import type { AnyKysely, AnyTransaction } from './dialect.js';
+import { checkTenantSetting, runOwnedTransaction } from './pg-settings.js';
+import type { AnyKysely } from './dialect.js';
 
 /** The setting that carries the tenant id into PostgreSQL policies. */
 export const DEFAULT_TENANT_SETTING = 'app.tenant_id';
@@ -20,12 +20,8 @@ export interface RowLevelSecurityOptions {
   readonly policyName?: string;
 }
 
-const SETTING = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
-
 function checkSetting(setting: string | undefined): string {
-  const value = setting ?? DEFAULT_TENANT_SETTING;
-  if (typeof value !== 'string' || !SETTING.test(value)) throw new TypeError('[@tenant/store-sql] setting must look like app.tenant_id');
-  return value;
+  return checkTenantSetting(setting === undefined ? DEFAULT_TENANT_SETTING : setting, 'setting');
 }
 
 function tableRef(table: string) {
@@ -36,13 +32,20 @@ function tableRef(table: string) {
 
 /**
  * Enables and FORCEs PostgreSQL row-level security on the given tables and
- * (re)creates a policy that admits, for reads and writes, only rows whose
- * tenant column equals `current_setting('app.tenant_id', true)`. With the
- * setting absent or empty, no row matches. FORCE makes the policy apply to
- * the table owner too; superusers and `BYPASSRLS` roles still bypass it, so
- * run the application as a role without either.
+ * (re)creates a policy that admits, for reads and writes (`using` and
+ * `with check`), only rows whose tenant column equals
+ * `nullif(current_setting('app.tenant_id', true), '')`. With the setting
+ * absent or empty, no row matches and no row may be written: a connection
+ * that has run a tenant transaction before keeps the setting defined as `''`,
+ * and `''` must not be a tenant that rows with an empty tenant column belong
+ * to. FORCE makes the policy apply to the table owner too; superusers and
+ * `BYPASSRLS` roles still bypass it, so run the application as a role
+ * without either.
  *
- * Runs in one transaction; idempotent.
+ * Runs in one transaction; idempotent: it drops the policy of that name and
+ * creates it again, so re-running it upgrades a policy made by an earlier
+ * release (`tenant_id = current_setting(…, true)` without `nullif`, which
+ * admitted rows with an empty tenant column on such connections).
  *
  * @example
  * ```ts
@@ -62,7 +65,7 @@ export async function enableRowLevelSecurity(db: AnyKysely, options: RowLevelSec
       await sql`alter table ${table} enable row level security`.execute(trx);
       await sql`alter table ${table} force row level security`.execute(trx);
       await sql`drop policy if exists ${policy} on ${table}`.execute(trx);
-      const check = sql`${column} = current_setting(${setting}, true)`;
+      const check = sql`${column} = nullif(current_setting(${setting}, true), '')`;
       await sql`create policy ${policy} on ${table} using (${check}) with check (${check})`.execute(trx);
     }
   });
@@ -89,9 +92,24 @@ export interface TenantTransactionOptions {
 
 /**
  * Runs `fn` in a transaction in which `app.tenant_id` is the tenant's id,
- * set with `set_config(name, id, true)`: it ends with the transaction, so
- * the pooled connection goes back clean. `tenantId` defaults to the tenant
- * in context (and throws `tenant_context_missing` without one).
+ * set with `set_config(name, id, true)`. `tenantId` defaults to the tenant in
+ * context (and throws `tenant_context_missing` without one).
+ *
+ * The wrapper owns the tenant setting and leaves the pooled connection clean:
+ *
+ * - the transaction runs on one connection, and `fn` may not change the
+ *   setting: a `SET`, `SET SESSION`, `RESET` or `set_config` of it that is
+ *   still in effect when `fn` returns is refused with `isolation_violation`
+ *   (the transaction rolls back), and so are a temporary relation left
+ *   behind and a `commit`/`rollback` of `fn`'s own;
+ * - before the commit, one statement sets the tenant setting to `''` and
+ *   `search_path`, `role` and `session_authorization` back to the values
+ *   they had before, at session level (what the commit keeps): whatever `fn`
+ *   set at session level does not reach the next user of the connection; a
+ *   rollback reverts it anyway;
+ * - on a failure, the session is reset again on the same connection after
+ *   the transaction; if that fails, the connection is terminated (the pool
+ *   discards it).
  *
  * @example
  * ```ts
@@ -111,8 +129,5 @@ export async function withTenantTransaction<DB, R>(
   if (typeof id !== 'string' || id.length === 0) {
     throw new TenantError('tenant_context_missing', '[@tenant/store-sql] withTenantTransaction needs a tenant id or a tenant in context');
   }
-  return db.transaction().execute(async (trx) => {
-    await setLocal(trx as AnyTransaction, setting, id);
-    return fn(trx);
-  });
+  return runOwnedTransaction(db, { what: 'withTenantTransaction', locals: [[setting, id]], tenantSetting: setting, tenantId: id }, fn);
 }

@@ -45,6 +45,16 @@ export interface SqlTenantStoreOptions extends TableOptions {
   readonly validateId?: TenantIdValidator;
   /** The clock for timestamps. @default systemClock */
   readonly clock?: Clock;
+  /**
+   * How long a read (`get`, `getByDomain`, `list`) may wait for the
+   * database, in milliseconds, before it rejects with a `store_unavailable`
+   * TenantError (HTTP 503; a cached store in front serves its stale copy
+   * instead). The query is not cancelled: set the driver's own timeouts too
+   * (see the README). Writes are not bounded here, since a write given up on
+   * could still commit. `0` waits as long as the driver does.
+   * @default 0
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A {@link TenantStore} over SQL tables, made by {@link createSqlTenantStore}. */
@@ -107,9 +117,11 @@ function statusFilter(status: TenantListQuery['status']): TenantStatus[] {
  * import pg from 'pg';
  * import { createSqlTenantStore, migrateTenantStore } from '@tenant/store-sql';
  *
- * const db = new AnyKysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) }) });
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
+ * pool.on('error', (error) => console.error('idle PostgreSQL client:', error.message)); // or a restart crashes the process
+ * const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
  * await migrateTenantStore(db);
- * const store = createSqlTenantStore({ db });
+ * const store = createSqlTenantStore({ db, timeoutMs: 1_000 });
  * await store.create({ id: 'acme', plan: 'pro', domains: ['acme.example.com'] });
  * const acme = await store.getByDomain('acme.example.com');
  * ```
@@ -125,6 +137,35 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   const clock = options.clock ?? systemClock;
   const listeners = new Set<TenantChangeListener>();
   const lockRows = dialect !== 'sqlite';
+  const timeoutMs = options.timeoutMs ?? 0;
+  // Node fires a timer longer than 2^31 - 1 ms at once.
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0 && timeoutMs <= 2_147_483_647)) {
+    throw new RangeError('[@tenant/store-sql] timeoutMs must be a number of milliseconds, from 0 to 2147483647');
+  }
+
+  // A read, or a store_unavailable rejection once timeoutMs has passed. A late
+  // answer or failure of the query is dropped, never left unhandled.
+  const bounded = <T>(read: () => Promise<T>, tenantId?: string): Promise<T> => {
+    const pending = read();
+    if (timeoutMs === 0) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new TenantError('store_unavailable', `[@tenant/store-sql] The database gave no answer within ${timeoutMs} ms`, tenantId === undefined ? {} : { tenantId }),
+        );
+      }, timeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  };
 
   // A store made on a transaction (`createSqlTenantStore({ db: trx })`) runs its
   // writes in that transaction, so a caller can make many writes all or nothing.
@@ -295,13 +336,13 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
 
     async get(id) {
       const checked = checkedId(id);
-      return checked === undefined ? undefined : loadWhere('id', checked);
+      return checked === undefined ? undefined : bounded(() => loadWhere('id', checked), checked);
     },
 
     async getByDomain(domain) {
       const host = typeof domain === 'string' ? normalizeHost(domain) : undefined;
       if (host === undefined) return undefined;
-      return loadWhere('domain', host);
+      return bounded(() => loadWhere('domain', host));
     },
 
     async list(query: TenantListQuery = {}): Promise<TenantPage> {
@@ -312,11 +353,13 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
       let select = db.selectFrom(tables.tenants).select(TENANT_COLUMNS).where('status', 'in', statuses);
       if (query.plan !== undefined) select = select.where('plan', '=', query.plan);
       if (after !== undefined) select = select.where('id', '>', after);
-      const rows = (await select.orderBy('id').limit(limit + 1).execute()) as TenantRow[];
-      const page = rows.slice(0, limit);
-      const domains = await domainsOf(db, page.map((row) => row.id));
-      const items = page.map((row) => toConfig(row, domains.get(row.id) ?? []));
-      return rows.length > limit ? { items, nextCursor: encodeCursor((items[items.length - 1] as TenantConfig).id) } : { items };
+      return bounded(async () => {
+        const rows = (await select.orderBy('id').limit(limit + 1).execute()) as TenantRow[];
+        const page = rows.slice(0, limit);
+        const domains = await domainsOf(db, page.map((row) => row.id));
+        const items = page.map((row) => toConfig(row, domains.get(row.id) ?? []));
+        return rows.length > limit ? { items, nextCursor: encodeCursor((items[items.length - 1] as TenantConfig).id) } : { items };
+      });
     },
 
     async create(input: TenantInput) {

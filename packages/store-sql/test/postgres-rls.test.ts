@@ -72,6 +72,60 @@ describe('PostgreSQL RLS', () => {
     expect(await asApp(undefined, readAll)).toEqual([]);
   });
 
+  it("fails closed on a connection that ran a tenant transaction before: the setting reads '' there, and '' is no tenant", async () => {
+    await sql`insert into ${sql.table(docs)} (tenant_id, body) values ('', 'nobody')`.execute(db);
+    try {
+      await withTenantTransaction(db, 'acme', async () => undefined);
+      // The premise: on this (single) pooled connection the setting is now defined, as ''.
+      expect((await sql<{ v: string | null }>`select current_setting('app.tenant_id', true) as v`.execute(db)).rows[0]?.v).toBe('');
+      expect(await asApp(undefined, readAll)).toEqual([]);
+      await expect(asApp(undefined, (trx) => sql`insert into ${sql.table(docs)} (tenant_id, body) values ('', 'planted')`.execute(trx))).rejects.toThrow(/row-level security/);
+      // The same with the setting explicitly empty in the transaction.
+      const emptyTenant = <R>(fn: (trx: AnyTransaction) => Promise<R>) =>
+        db.transaction().execute(async (trx) => {
+          await sql`select set_config('app.tenant_id', '', true)`.execute(trx);
+          await sql`set local role ${sql.id(role)}`.execute(trx);
+          return fn(trx);
+        });
+      expect(await emptyTenant(readAll)).toEqual([]);
+      await expect(emptyTenant((trx) => sql`insert into ${sql.table(docs)} (tenant_id, body) values ('', 'planted')`.execute(trx))).rejects.toThrow(/row-level security/);
+      const updated = await emptyTenant((trx) => sql`update ${sql.table(docs)} set body = 'x'`.execute(trx));
+      expect(Number(updated.numAffectedRows)).toBe(0);
+    } finally {
+      await sql`delete from ${sql.table(docs)} where tenant_id = ''`.execute(db);
+    }
+  });
+
+  it('re-running enableRowLevelSecurity upgrades a policy of the earlier form, which admitted the empty tenant', async () => {
+    const legacy = `${prefix}legacy`;
+    await sql`create table ${sql.table(legacy)} (tenant_id text not null, body text not null)`.execute(db);
+    try {
+      await sql`grant select, insert on ${sql.table(legacy)} to ${sql.id(role)}`.execute(db);
+      await sql`insert into ${sql.table(legacy)} values ('acme', 'a'), ('', 'nobody')`.execute(db);
+      await sql`alter table ${sql.table(legacy)} enable row level security`.execute(db);
+      await sql`alter table ${sql.table(legacy)} force row level security`.execute(db);
+      // The policy as an earlier release created it.
+      await sql`create policy tenant_isolation on ${sql.table(legacy)} using (tenant_id = current_setting('app.tenant_id', true)) with check (tenant_id = current_setting('app.tenant_id', true))`.execute(db);
+      const read = () =>
+        db.transaction().execute(async (trx) => {
+          await sql`select set_config('app.tenant_id', '', true)`.execute(trx);
+          await sql`set local role ${sql.id(role)}`.execute(trx);
+          return (await sql<{ body: string }>`select body from ${sql.table(legacy)}`.execute(trx)).rows.map((r) => r.body);
+        });
+      expect(await read()).toEqual(['nobody']); // the hole this release closes
+      await enableRowLevelSecurity(db, { tables: [legacy] });
+      expect(await read()).toEqual([]);
+      const policies = await sql<{ policyname: string; qual: string; with_check: string }>`
+        select policyname, qual, with_check from pg_policies where tablename = ${legacy}`.execute(db);
+      expect(policies.rows).toHaveLength(1);
+      expect(policies.rows[0]?.qual).toMatch(/nullif/i);
+      expect(policies.rows[0]?.with_check).toMatch(/nullif/i);
+      expect(await asApp('acme', (trx) => sql<{ body: string }>`select body from ${sql.table(legacy)}`.execute(trx).then((r) => r.rows))).toEqual([{ body: 'a' }]);
+    } finally {
+      await sql`drop table if exists ${sql.table(legacy)}`.execute(db);
+    }
+  });
+
   it('takes the tenant from the context, and needs one', async () => {
     const rows = await runWithTenant(createTestTenant({ id: 'globex' }), () => withTenantTransaction(db, undefined, async (trx) => {
       await sql`set local role ${sql.id(role)}`.execute(trx);

@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
 import { normalizeHost, TENANT_STATUSES, type TenantConfig, type TenantPatch, type TenantStatus } from '@tenant/core';
 import { CliError, EXIT_CODES, messageOf, toCliError, usageError } from '../errors.js';
 import { readCsv, readJson, rowLabel, toCsv, toJson, validateRecords, type DataFormat, type ImportRecord, type RowError } from '../formats.js';
@@ -13,6 +13,8 @@ function formatOf(ctx: Context, path: string | undefined): DataFormat {
 }
 
 async function readInput(ctx: Context, path: string): Promise<string> {
+  if (path === '') throw usageError('the file to import is empty: give a file path, or - for standard input');
+  if (path.includes('\0')) throw usageError('the file to import contains a NUL byte');
   if (path === '-') {
     if (ctx.stdin === undefined) throw usageError('no standard input to read');
     const chunks: Buffer[] = [];
@@ -130,6 +132,16 @@ const importCommand: Command = {
   },
 };
 
+/** `--out` must name a file in an existing folder: anything else is a usage error, before the store is read. */
+async function checkOutPath(ctx: Context, out: string): Promise<void> {
+  if (out === '') throw usageError('--out is empty: give a file path, or leave it out to write to stdout');
+  if (out.includes('\0')) throw usageError('--out contains a NUL byte');
+  const abs = resolve(ctx.cwd, out);
+  const [self, folder] = await Promise.all([stat(abs).catch(() => undefined), stat(dirname(abs)).catch(() => undefined)]);
+  if (self?.isDirectory()) throw usageError(`--out ${out} is a directory: give a file path`);
+  if (folder === undefined || !folder.isDirectory()) throw usageError(`--out ${out}: the folder ${dirname(abs)} does not exist`);
+}
+
 const exportCommand: Command = {
   name: 'export',
   summary: 'write every tenant (deleted ones included) as JSON or CSV',
@@ -149,6 +161,7 @@ const exportCommand: Command = {
   examples: ['tenant export > tenants.json', 'tenant export --out tenants.csv', 'tenant export --format csv --status active'],
   async run(ctx) {
     const out = str(ctx, 'out');
+    if (out !== undefined) await checkOutPath(ctx, out);
     const format = formatOf(ctx, out);
     const statuses = list(ctx, 'status');
     for (const s of statuses) if (!TENANT_STATUSES.includes(s as TenantStatus)) throw usageError(`--status must be one of ${TENANT_STATUSES.join(', ')}, not ${JSON.stringify(s)}`);

@@ -20,6 +20,7 @@ function isMigrations(value: unknown): value is Record<string, Migration> {
 /** Loads the tenant migrations named by `--migrations` / `TENANT_MIGRATIONS`. */
 async function loadMigrations(ctx: Context, required: boolean): Promise<Record<string, Migration> | MigrationProvider> {
   const path = str(ctx, 'migrations') ?? ctx.env['TENANT_MIGRATIONS'];
+  const source = str(ctx, 'migrations') === undefined ? 'TENANT_MIGRATIONS' : '--migrations';
   if (path === undefined || path === '') {
     if (required) throw usageError('give the tenant migrations with --migrations <folder or module> (or TENANT_MIGRATIONS)');
     return {};
@@ -29,7 +30,7 @@ async function loadMigrations(ctx: Context, required: boolean): Promise<Record<s
   try {
     isDir = (await stat(abs)).isDirectory();
   } catch (error) {
-    throw usageError(`cannot read the migrations at ${path}: ${messageOf(error)}`);
+    throw usageError(`${source}: cannot read the migrations at ${path}: ${messageOf(error)}`);
   }
   const { FileMigrationProvider } = await import('kysely');
   if (isDir) return new FileMigrationProvider({ fs: { readdir }, path: { join }, migrationFolder: abs });
@@ -52,7 +53,7 @@ async function schemasOf(ctx: Context, required: boolean): Promise<SchemaPerTena
   try {
     return createSchemaPerTenant({ db: await ctx.db(), migrations, ...(prefix === undefined ? {} : { schemaPrefix: prefix }) });
   } catch (error) {
-    if (error instanceof TypeError) throw usageError(messageOf(error));
+    if (error instanceof TypeError) throw usageError(/schemaPrefix/.test(messageOf(error)) ? `--schema-prefix: ${messageOf(error).replace(/^schemaPrefix /, '')}` : messageOf(error));
     throw error;
   }
 }

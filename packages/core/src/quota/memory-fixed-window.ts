@@ -21,6 +21,13 @@ export interface MemoryQuotaOptions {
    * @default 60_000
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * The most tenants one call visits while sweeping. A sweep is spread over
+   * calls, this many tenants each, so no single request pays for a pass over
+   * every tenant; a pass ends after about `tenants / sweepBatch` calls.
+   * @default 100
+   */
+  readonly sweepBatch?: number;
 }
 
 /** A fixed-window {@link QuotaManager} kept in this process's memory. */
@@ -85,7 +92,8 @@ function commit(counters: TenantCounters, dimension: QuotaDimension, c: Check): 
  * window that blocks this request ends. `settle` charges or refunds the
  * difference once per ticket (never below zero). Memory is one small record per
  * tenant with a live window; expired records are swept lazily, with no
- * per-key timers. In one process, concurrent calls admit exactly the limit.
+ * per-key timers, and incrementally: no call visits more than `sweepBatch`
+ * tenants. In one process, concurrent calls admit exactly the limit.
  *
  * A fixed window admits up to twice the limit across a window boundary; use
  * `@tenant/quota-sliding` where that matters.
@@ -106,13 +114,31 @@ function commit(counters: TenantCounters, dimension: QuotaDimension, c: Check): 
 export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota {
   const clock = options.clock ?? systemClock;
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  const sweepBatch = options.sweepBatch ?? 100;
+  if (!Number.isSafeInteger(sweepBatch) || sweepBatch < 1) throw new RangeError('[@tenant/core] sweepBatch must be a positive integer');
   const tenants = new Map<string, TenantCounters>();
   let nextSweep = clock.now() + sweepIntervalMs;
+  // The sweep in progress: a pass over the map, sweepBatch tenants per call.
+  let cursor: Iterator<[string, TenantCounters]> | undefined;
+  let passLeft = 0;
 
   const live = (counter: Counter | undefined, now: number) => counter !== undefined && counter.start + counter.windowMs > now;
+  // Each call visits at most sweepBatch tenants. A pass visits at most as many
+  // tenants as there were when it began (tenants added meanwhile may wait for
+  // the next pass), so it ends within size / sweepBatch calls.
   const sweep = (now: number) => {
-    nextSweep = now + sweepIntervalMs;
-    for (const [tenantId, counters] of tenants) {
+    if (cursor === undefined) {
+      cursor = tenants.entries();
+      passLeft = tenants.size;
+    }
+    for (let visited = 0; visited < sweepBatch; visited++) {
+      const next = passLeft-- > 0 ? cursor.next() : undefined;
+      if (next === undefined || next.done === true) {
+        cursor = undefined;
+        nextSweep = now + sweepIntervalMs;
+        return;
+      }
+      const [tenantId, counters] = next.value;
       if (!live(counters.requests, now)) counters.requests = undefined;
       if (!live(counters.tokens, now)) counters.tokens = undefined;
       if (counters.requests === undefined && counters.tokens === undefined) tenants.delete(tenantId);
@@ -123,7 +149,7 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
     checkQuotaCost(cost);
     checkQuotaLimits(limits);
     const now = clock.now();
-    if (now >= nextSweep) sweep(now);
+    if (cursor !== undefined || now >= nextSweep) sweep(now);
     const counters = tenants.get(tenantId);
     const requests = check(limits.requests, counters?.requests, cost.requests, now);
     const tokens = check(limits.tokens, counters?.tokens, cost.tokens, now);
@@ -143,9 +169,15 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
     if (requests !== undefined) dimensions.requests = state(requests, committed);
     if (tokens !== undefined) dimensions.tokens = state(tokens, committed);
     if (exceeded !== undefined) {
-      return tooLarge
-        ? { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded }
-        : { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
+      if (tooLarge) return { allowed: false, reason: 'cost_exceeds_limit', retryAfterMs: undefined, dimensions, exceeded };
+      // Each refused dimension resets when the whole request fits again (the
+      // latest of the refused windows' ends), so that its `RateLimit` `t` is
+      // never earlier than `Retry-After`.
+      for (const dimension of exceeded) {
+        const s = dimensions[dimension] as QuotaDimensionState;
+        if (s.resetAt < now + retryAfterMs) dimensions[dimension] = { ...s, resetAt: now + retryAfterMs };
+      }
+      return { allowed: false, reason: 'limit_exceeded', retryAfterMs, dimensions, exceeded };
     }
     let record = counters;
     if (record === undefined) tenants.set(tenantId, (record = { requests: undefined, tokens: undefined }));
@@ -195,8 +227,10 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
       return tenants.size;
     },
     reset(tenantId?: string) {
-      if (tenantId === undefined) tenants.clear();
-      else tenants.delete(tenantId);
+      if (tenantId === undefined) {
+        tenants.clear();
+        cursor = undefined;
+      } else tenants.delete(tenantId);
     },
     consumeSync,
     ...promisedQuotaMethods(consumeSync, settleSync),

@@ -68,7 +68,8 @@ interface TenantState<S> {
  *   request in the window.
  *
  * Memory is bounded by the tenants active in the last two windows: expired
- * state is swept lazily inside calls, never by timers. It also serves as
+ * state is swept lazily inside calls, never by timers, and incrementally:
+ * no call visits more than `sweepBatch` tenants, however many there are. It also serves as
  * the insurance limiter of the Redis managers (`onFailure: 'fallback'`).
  *
  * @example
@@ -89,12 +90,30 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
   const clock: Clock = options.clock ?? systemClock;
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   if (!(sweepIntervalMs > 0)) throw new RangeError('[@tenant/quota-sliding] sweepIntervalMs must be positive');
+  const sweepBatch = options.sweepBatch ?? 100;
+  if (!Number.isSafeInteger(sweepBatch) || sweepBatch < 1) throw new RangeError('[@tenant/quota-sliding] sweepBatch must be a positive integer');
   const tenants = new Map<string, TenantState<S>>();
   let nextSweep = clock.now() + sweepIntervalMs;
+  // The sweep in progress: a pass over the map, sweepBatch tenants per call.
+  let cursor: Iterator<[string, TenantState<S>]> | undefined;
+  let passLeft = 0;
 
+  // Each call visits at most sweepBatch tenants. A pass visits at most as many
+  // tenants as there were when it began (tenants added meanwhile may wait for
+  // the next pass), so it ends within size / sweepBatch calls.
   const sweep = (now: number) => {
-    nextSweep = now + sweepIntervalMs;
-    for (const [tenantId, state] of tenants) {
+    if (cursor === undefined) {
+      cursor = tenants.entries();
+      passLeft = tenants.size;
+    }
+    for (let visited = 0; visited < sweepBatch; visited++) {
+      const next = passLeft-- > 0 ? cursor.next() : undefined;
+      if (next === undefined || next.done === true) {
+        cursor = undefined;
+        nextSweep = now + sweepIntervalMs;
+        return;
+      }
+      const [tenantId, state] = next.value;
       if (state.requests !== undefined && !engine.live(state.requests, now)) state.requests = undefined;
       if (state.tokens !== undefined && !engine.live(state.tokens, now)) state.tokens = undefined;
       if (state.requests === undefined && state.tokens === undefined) tenants.delete(tenantId);
@@ -106,7 +125,7 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
     checkLimits(limits);
     if (isUnlimited(limits)) return UNLIMITED;
     const now = clock.now();
-    if (now >= nextSweep) sweep(now);
+    if (cursor !== undefined || now >= nextSweep) sweep(now);
     const current = tenants.get(tenantId);
     const r = limits.requests === undefined ? undefined : engine.check(current?.requests, limits.requests, cost.requests ?? 0, now);
     const t = limits.tokens === undefined ? undefined : engine.check(current?.tokens, limits.tokens, cost.tokens ?? 0, now);
@@ -154,8 +173,10 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
       return tenants.size;
     },
     reset(tenantId?: string) {
-      if (tenantId === undefined) tenants.clear();
-      else tenants.delete(tenantId);
+      if (tenantId === undefined) {
+        tenants.clear();
+        cursor = undefined;
+      } else tenants.delete(tenantId);
     },
     consumeSync,
     settleSync,

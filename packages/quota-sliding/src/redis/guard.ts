@@ -3,6 +3,8 @@ import type { BackendState } from '../types.js';
 
 /** Options of {@link createGuard} (internal: not exported by the package). */
 export interface GuardOptions {
+  /** The node this guard watches (`host:port` on a Cluster, `''` for a single Redis). */
+  readonly node: string;
   readonly timeoutMs: number;
   readonly retryIntervalMs: number;
   readonly report: (error: TenantError, phase: ErrorPhase, tenantId: string) => void;
@@ -10,7 +12,7 @@ export interface GuardOptions {
 }
 
 /**
- * Bounds every Redis call by a timeout and keeps the backend's state: after
+ * Bounds every Redis call by a timeout and keeps one node's state: after
  * a failure, calls skip Redis for `retryIntervalMs` (so a dead Redis costs
  * nothing per request), then one call probes it, and the first answer
  * brings the state back `up`. Every failure seen is reported once.
@@ -24,7 +26,7 @@ export interface Guard {
 }
 
 export function createGuard(options: GuardOptions): Guard {
-  const { timeoutMs, retryIntervalMs, report, onStateChange } = options;
+  const { node, timeoutMs, retryIntervalMs, report, onStateChange } = options;
   let state: BackendState = 'up';
   let downUntil = 0;
 
@@ -82,9 +84,11 @@ export function createGuard(options: GuardOptions): Guard {
         return { ok: true, value };
       } catch (cause) {
         downUntil = Date.now() + retryIntervalMs;
-        const error = new TenantError('quota_unavailable', `[@tenant/quota-sliding] Redis could not answer the quota ${phase === 'settle' ? 'settlement' : 'check'}: ${(cause as Error)?.message ?? String(cause)}`, {
+        const where = node === '' ? 'Redis' : `Redis node ${node}`;
+        const error = new TenantError('quota_unavailable', `[@tenant/quota-sliding] ${where} could not answer the quota ${phase === 'settle' ? 'settlement' : 'check'}: ${(cause as Error)?.message ?? String(cause)}`, {
           cause,
           tenantId,
+          ...(node === '' ? {} : { details: { node } }),
         });
         change('down', error);
         report(error, phase, tenantId);

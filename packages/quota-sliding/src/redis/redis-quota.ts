@@ -2,8 +2,8 @@ import { checkQuotaCost, createHookRunner, type QuotaCost, type QuotaResult, typ
 import { createMemorySlidingQuota } from '../memory/memory-quota.js';
 import { checkLimits, createSettledSet, isUnlimited, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { FailurePolicy, RedisQuota, RedisQuotaClient, RedisQuotaOptions, RedisSlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
-import { createGuard } from './guard.js';
-import { logKey, tenantStem } from './keys.js';
+import { createGuard, type Guard } from './guard.js';
+import { keySlot, logKey, tenantStem } from './keys.js';
 import { LOG_CHECK, LOG_SETTLE, WINDOW_CHECK, WINDOW_SETTLE } from './scripts.js';
 
 type Command = (...args: (string | number)[]) => Promise<unknown>;
@@ -24,7 +24,8 @@ const OPEN: QuotaResult = Object.freeze({ allowed: true, degraded: 'fail_open', 
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new RangeError(`[@tenant/quota-sliding] ${name} must be a positive number of milliseconds`);
+  // Node fires a timer longer than 2^31 - 1 ms at once.
+  if (typeof value !== 'number' || !(value > 0) || !(value <= 2_147_483_647)) throw new RangeError(`[@tenant/quota-sliding] ${name} must be a positive number of milliseconds, at most 2147483647`);
   return value;
 }
 
@@ -32,6 +33,20 @@ function command(client: RedisQuotaClient, name: string): Command {
   const fn = (client as unknown as Record<string, unknown>)[name];
   if (typeof fn !== 'function') throw new TypeError(`[@tenant/quota-sliding] The Redis client did not define the ${name} command (is it an ioredis client?)`);
   return (...args) => (fn as Command).apply(client, args);
+}
+
+/**
+ * The node that serves a key: `host:port` of the slot's master as the
+ * ioredis `Cluster` last mapped it (`slot:<n>` before it knows), or `''` for
+ * a single Redis (one node: one health state).
+ */
+function nodeOf(client: RedisQuotaClient, key: string): string {
+  const { slots, options } = client as { slots?: unknown; options?: { keyPrefix?: unknown } };
+  if (!Array.isArray(slots)) return '';
+  // The client puts its keyPrefix before every key: Redis hashes the whole key.
+  const slot = keySlot(typeof options?.keyPrefix === 'string' ? options.keyPrefix + key : key);
+  const owner = (slots[slot] as unknown[] | undefined)?.[0];
+  return typeof owner === 'string' ? owner : `slot:${slot}`;
 }
 
 const dimension = (reply: readonly unknown[], at: number, limit: TenantQuota['requests'], want: number): DimensionCheck | undefined =>
@@ -59,12 +74,41 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
   const fallback = policy === 'fallback' ? (options.fallback ?? createMemorySlidingQuota()) : undefined;
   if (fallback !== undefined && typeof fallback.consumeSync !== 'function') throw new TypeError('[@tenant/quota-sliding] fallback must be an in-process manager with consumeSync');
   const hooks = createHookRunner(options.hooks);
-  const guard = createGuard({
-    timeoutMs: positive(options.timeoutMs, 250, 'timeoutMs'),
-    retryIntervalMs: positive(options.retryIntervalMs, 1_000, 'retryIntervalMs'),
-    report: (error, phase, tenantId) => hooks.error({ phase, error, tenantId }),
-    onStateChange: options.onStateChange,
-  });
+  const timeoutMs = positive(options.timeoutMs, 250, 'timeoutMs');
+  const retryIntervalMs = positive(options.retryIntervalMs, 1_000, 'retryIntervalMs');
+  const { onStateChange } = options;
+
+  // One health state per Redis node: on a Cluster, a node that fails sends
+  // only the tenants whose slots it serves to the failure policy.
+  const guards = new Map<string, Guard>();
+  const guardOf = (key: string): Guard => {
+    const node = nodeOf(client, key);
+    let guard = guards.get(node);
+    if (guard === undefined) {
+      guard = createGuard({
+        node,
+        timeoutMs,
+        retryIntervalMs,
+        report: (error, phase, tenantId) => hooks.error({ phase, error, tenantId }),
+        onStateChange: onStateChange === undefined ? undefined : (state, error) => onStateChange(state, error, node),
+      });
+      guards.set(node, guard);
+    }
+    return guard;
+  };
+
+  // A node that serves no slot any more (a failover promoted its replica, the
+  // Cluster was resharded) is forgotten, so it cannot keep the manager `down`.
+  const forgetGoneNodes = () => {
+    const { slots } = client as { slots?: unknown };
+    if (!Array.isArray(slots)) return;
+    const owners = new Set<unknown>();
+    for (const nodes of slots as (unknown[] | undefined)[]) owners.add(nodes?.[0]);
+    for (const node of guards.keys()) {
+      const gone = node.startsWith('slot:') ? typeof (slots[Number(node.slice(5))] as unknown[] | undefined)?.[0] === 'string' : !owners.has(node);
+      if (gone) guards.delete(node);
+    }
+  };
 
   const isLog = algorithm === 'log';
   const kind = algorithm === 'fixed' ? 'fw' : algorithm === 'counter' ? 'sw' : 'sl';
@@ -96,9 +140,10 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     checkQuotaCost(cost);
     checkLimits(limits);
     if (isUnlimited(limits)) return UNLIMITED;
+    const args: (string | number)[] = keysOf(tenantId, limits);
+    const guard = guardOf(args[0] as string);
     if (guard.skip()) return degraded(tenantId, cost, limits);
     const { requests: r, tokens: t } = limits;
-    const args: (string | number)[] = keysOf(tenantId, limits);
     if (!isLog) args.push(sliding);
     args.push(r?.limit ?? -1, r?.windowMs ?? 0, cost.requests ?? 0, t?.limit ?? -1, t?.windowMs ?? 0, cost.tokens ?? 0);
     const answer = await guard.run(() => check(...args), 'quota', tenantId);
@@ -131,6 +176,7 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     if (!any) return;
     // A settlement Redis cannot take is reported through the hooks and dropped:
     // it must never fail the response it follows.
+    const guard = guardOf(args[0] as string);
     if (guard.skip()) return;
     await guard.run(() => settleCommand(...args), 'settle', ticket.tenantId);
   };
@@ -139,7 +185,13 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     algorithm,
     prefix,
     get state() {
-      return guard.state;
+      forgetGoneNodes();
+      for (const guard of guards.values()) if (guard.state === 'down') return 'down';
+      return 'up';
+    },
+    get nodes() {
+      forgetGoneNodes();
+      return new Map([...guards].map(([node, guard]) => [node, guard.state]));
     },
     consume,
     settle,
@@ -159,7 +211,9 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
  * `closed` (default, `reason: 'backend_unavailable'`), `open`
  * (`degraded: 'fail_open'`) or `fallback` to an in-memory limiter
  * (`degraded: 'fallback'`). Failures go to the hooks' `onError`; the manager
- * recovers by itself when Redis answers again.
+ * recovers by itself when Redis answers again. Health is kept per node: on
+ * a Cluster, only the tenants whose slots a failed master serves get the
+ * failure policy; the others are counted in Redis as usual.
  *
  * @example
  * ```ts

@@ -62,6 +62,19 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+// Every redis-server we started and that still runs: killed when this test
+// process exits, however it exits, so a failed run leaves nothing behind.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** One redis-server of our own. */
 export interface OwnRedis {
   readonly port: number;
@@ -73,6 +86,10 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** Stops the server (SIGKILL: a crash, nothing saved) and waits for its exit. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws a frozen server (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -86,6 +103,9 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Own
     child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no', ...extraArgs], {
       stdio: 'ignore',
     });
+    const started = child;
+    live.add(started);
+    started.once('exit', () => live.delete(started));
     await waitFor(async () => (await rawCommand(port, 'PING')).startsWith('+PONG'), `redis-server on ${port}`);
   };
   const stop = async () => {
@@ -95,6 +115,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Own
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGKILL');
+      running.kill('SIGCONT'); // a frozen process dies at once either way
     });
   };
   await start();
@@ -107,6 +128,12 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Own
     },
     start,
     stop,
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
@@ -120,11 +147,11 @@ export interface OwnCluster {
   destroy(): Promise<void>;
 }
 
-export async function startCluster(size = 3): Promise<OwnCluster> {
+export async function startCluster(size = 3, extraArgs: readonly string[] = []): Promise<OwnCluster> {
   const nodes: OwnRedis[] = [];
   try {
     for (let i = 0; i < size; i++) {
-      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+      nodes.push(await startRedis(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', ...extraArgs]));
     }
     await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
     for (const node of nodes) {
