@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   adapterFetchRequest,
+  adapterFetchRequestRouted,
   createMemoryQuota,
   createMemoryTenantStore,
   createTenancy,
@@ -67,6 +68,24 @@ describe('toFetchTenantRequest', () => {
     expect(view.principal).toEqual({ tenant_id: 'acme', region: 'eu' });
     expect(principal).toHaveBeenCalledWith(request, { region: 'eu' });
     expect('principal' in adapterFetchRequest(request, { principal: () => undefined })).toBe(false);
+  });
+});
+
+describe('adapterFetchRequestRouted', () => {
+  it('carries the matched route and the routing, the options\' own routing fields winning', async () => {
+    const request = get('http://h/Guarded/Chat/');
+    const plain = adapterFetchRequest(request, {});
+    expect('route' in plain || 'routing' in plain).toBe(false);
+    const routed = adapterFetchRequestRouted(request, { routing: { strict: false } }, { route: '/guarded/chat', routing: { caseSensitive: true, strict: true } });
+    expect(routed.route).toBe('/guarded/chat');
+    expect(routed.routing).toEqual({ caseSensitive: true, strict: false });
+    // what policyRequest and cost then see: the canonical path by those rules
+    const seen: string[] = [];
+    const tenancy = createTenancy({ store: store(), resolve: fromHeader('x-tenant-id'), policyRequest: (r) => void seen.push(r.path) as undefined });
+    await tenancy.handle(adapterFetchRequestRouted(get('http://h/Guarded//Chat/', { 'x-tenant-id': 'acme' }), {}, { routing: { caseSensitive: true, strict: true, mergeSlashes: false } }));
+    await tenancy.handle(adapterFetchRequest(get('http://h/Guarded//Chat/', { 'x-tenant-id': 'acme' }), {}));
+    expect(seen).toEqual(['/Guarded//Chat/', '/guarded/chat']);
+    expect(() => tenancyFrom<Request>({ store: store(), routing: { loose: true } as never })).toThrow(TypeError);
   });
 });
 
