@@ -40,6 +40,12 @@ export default tseslint.config(
     },
   },
   {
+    // Nest's dependency injection reads constructor parameter types from decorator
+    // metadata: a class used only as a parameter type is still a value import there.
+    files: ['packages/nestjs/**/*.ts', 'examples/nestjs/**/*.ts'],
+    languageOptions: { parserOptions: { emitDecoratorMetadata: true, experimentalDecorators: true } },
+  },
+  {
     files: ['**/test/**/*.ts', '**/bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as express from '../src/quickstart-express.js';
 import * as fastify from '../src/quickstart-fastify.js';
 import * as koa from '../src/quickstart-koa.js';
+import * as nestjs from '../src/quickstart-nestjs.js';
 import * as nodeHttp from '../src/quickstart-node-http.js';
 import { listen, listenFastify, problem, sendRequest, type StartedServer } from './http.js';
 
@@ -12,6 +14,11 @@ const starters: Record<string, () => Promise<StartedServer>> = {
   express: () => listen(createServer(express.createApp())),
   fastify: async () => listenFastify(await fastify.createApp()),
   koa: () => listen(createServer(koa.createApp().callback())),
+  nestjs: async () => {
+    const app = await nestjs.createApp();
+    await app.listen(0, '127.0.0.1');
+    return { url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, close: () => app.close() };
+  },
 };
 
 describe.each(Object.keys(starters))('quick start: %s', (name) => {

@@ -149,6 +149,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<AppDatabase>
     // emitted on the pool: without a listener it would crash the process.
     // The pool drops that client; the next query opens a new connection.
     pool.on('error', (error) => console.error('[example-saas] idle PostgreSQL connection lost:', error.message));
+    // A client that is checked out has no pool listener: give every client its own.
+    pool.on('connect', (client) => client.on('error', (error) => console.error('[example-saas] PostgreSQL connection lost:', error.message)));
     db = new Kysely<AppTables>({ dialect: new PostgresDialect({ pool }) });
   } else {
     if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true });

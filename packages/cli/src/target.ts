@@ -209,6 +209,8 @@ export async function openDatabase(target: StoreTarget, options: OpenOptions): P
     const pool = new pg.Pool({ connectionString: target.url, max: 4, connectionTimeoutMillis: options.timeoutMs });
     // An idle client's error (server restart) must not crash the process: the next query reports it.
     pool.on('error', () => undefined);
+    // ... nor a checked-out client's (the pool listens only to idle ones).
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return new Kysely({ dialect: new PostgresDialect({ pool }) });
   }
   const mysql = await loadDriver<typeof Mysql2>('mysql2', 'mysql:// and mariadb:// URLs');

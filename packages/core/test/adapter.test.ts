@@ -234,6 +234,9 @@ describe('adapter helpers over a real node:http server', () => {
     expect(adapterRequest(req, { principal: () => ({ sub: 1 }) }).principal).toEqual({ sub: 1 });
     const mounted = adapterRequest(req, {}, '/api/p?q=2');
     expect([mounted.path, mounted.query, mounted.method]).toEqual(['/api/p', 'q=2', 'GET']);
+    // with another url: the headers and the principal still come from the request itself
+    const both = adapterRequest(req, { trustProxy: true, principal: (raw) => raw }, '/api/p');
+    expect([both.path, both.host, both.principal, both.header('host')]).toEqual(['/api/p', 'b.test', req, 'a.test']);
   });
 });
 

@@ -118,7 +118,9 @@ function statusFilter(status: TenantListQuery['status']): TenantStatus[] {
  * import { createSqlTenantStore, migrateTenantStore } from '@tenant/store-sql';
  *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
- * pool.on('error', (error) => console.error('idle PostgreSQL client:', error.message)); // or a restart crashes the process
+ * // Without both listeners a PostgreSQL restart crashes the process (idle and checked-out clients).
+ * pool.on('error', (error) => console.error('idle PostgreSQL client:', error.message));
+ * pool.on('connect', (client) => client.on('error', (error) => console.error('PostgreSQL client:', error.message)));
  * const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
  * await migrateTenantStore(db);
  * const store = createSqlTenantStore({ db, timeoutMs: 1_000 });

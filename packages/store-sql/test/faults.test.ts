@@ -45,6 +45,8 @@ async function setUp(poolErrors: Error[], timeouts: { query?: number } = {}) {
   });
   // Without this listener, an idle client's error (the server restarting) would crash the process.
   pool.on('error', (error) => void poolErrors.push(error));
+  // ... and a checked-out client's error has no pool listener: the README gives every client one.
+  pool.on('connect', (client) => client.on('error', (error) => void poolErrors.push(error)));
   pools.push(pool);
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   await migrateTenantStore(db);
