@@ -25,6 +25,7 @@ export type { TenantContext, TenantSnapshot, RunWithSnapshotOptions } from './co
 export { createResolver, fromHeader, fromQuery, fromPath, fromSubdomain, fromHost, fromClaim, chain, resolveWith, flattenResolvers, isPromiseLike } from './resolvers.js';
 export type { PathResolverOptions, SubdomainResolverOptions, ChainResolver, ResolvedId } from './resolvers.js';
 export { createMemoryQuota } from './quota/memory-fixed-window.js';
+export { createIncrementalSweep, type IncrementalSweep } from './quota/sweep.js';
 export type { MemoryQuota, MemoryQuotaOptions } from './quota/memory-fixed-window.js';
 export { rateLimitHeaders } from './quota/headers.js';
 export { checkQuotaCost } from './quota/cost.js';
