@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { chain, createMemoryTenantStore, fromHeader, fromSubdomain, requireTenant, type AdapterOptions, type RoutedRequest, type TenantInput } from '@tenant/core';
 
 /** The demo tenants: two active ones on different plans, and a suspended one. */
@@ -34,7 +35,8 @@ const isChat = (request: RoutedRequest) => request.method === 'POST' && request.
 
 /**
  * The tenancy options every adapter example passes to its adapter, as they
- * are: any `@tenant/*` adapter takes the same {@link AdapterOptions}.
+ * are: any `@tenant/*` adapter takes the same {@link AdapterOptions}
+ * (`demoTenancyOptions<Request>()` for a fetch adapter such as `@tenant/hono`).
  *
  * - `store`: the {@link DEMO_TENANTS}, in memory;
  * - `resolve`: the subdomain (`acme.localhost:3000`), else the `X-Tenant-Id` header;
@@ -44,7 +46,7 @@ const isChat = (request: RoutedRequest) => request.method === 'POST' && request.
  * - `cost`: one request, plus a {@link CHAT_ESTIMATE_TOKENS} token budget for `/chat`, charged up front;
  * - `actualCost`: what `/chat` really cost, from the {@link TOKENS_USED_HEADER} the route sets, settled after the response.
  */
-export function demoTenancyOptions(): AdapterOptions {
+export function demoTenancyOptions<Req = IncomingMessage>(): AdapterOptions<Req> {
   return {
     store: createMemoryTenantStore({ tenants: DEMO_TENANTS }),
     resolve: chain(fromSubdomain({ baseDomains: ['localhost'] }), fromHeader('x-tenant-id')),

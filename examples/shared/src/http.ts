@@ -40,6 +40,40 @@ export async function readJsonBody(req: IncomingMessage): Promise<Record<string,
   return value as Record<string, unknown>;
 }
 
+/**
+ * Reads a small JSON object body from a Web `Request`, for fetch-based
+ * frameworks (Hono): the same rules and {@link BodyError}s as
+ * {@link readJsonBody}, reading the stream chunk by chunk so that an
+ * oversized body is refused without being read whole.
+ */
+export async function readJsonRequest(request: Request): Promise<Record<string, unknown>> {
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw new BodyError(415, 'send application/json');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body !== null) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel();
+        throw new BodyError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new BodyError(400, 'body must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyError(400, 'body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
 /** The port a demo listens on: `PORT`, else 3000. */
 export const demoPort = (): number => Number(process.env['PORT'] ?? 3000);
 

@@ -1,5 +1,5 @@
 /**
- * What the express, fastify, koa and node:http examples share, so that each
+ * What the express, fastify, koa, hono and node:http examples share, so that each
  * example's `src/app.ts` holds only its framework's wiring and routes: the
  * demo tenants, the tenancy options every adapter takes, the per-tenant
  * notes, the fake model behind /chat, a JSON body reader for servers
@@ -24,4 +24,4 @@ export {
   fakeModel,
 } from './demo.js';
 export type { Note, TenantNotes, ChatAnswer } from './demo.js';
-export { BodyError, MAX_BODY_BYTES, readJsonBody, demoPort, demoUsage, serveDemo, stopOnSignal } from './http.js';
+export { BodyError, MAX_BODY_BYTES, readJsonBody, readJsonRequest, demoPort, demoUsage, serveDemo, stopOnSignal } from './http.js';

@@ -6,6 +6,8 @@ import type { TestResponse } from './http-client.js';
 /** A response to a request the suite sent, with the id it carried. */
 export interface SentResponse extends TestResponse {
   readonly requestId: string;
+  /** The request, as `METHOD /path?query`, for failure messages. */
+  readonly request?: string;
 }
 
 /** What the conformance handler answers (the whoami shape, and more on some routes). */
@@ -22,14 +24,14 @@ export interface HandlerAnswer {
   readonly [key: string]: unknown;
 }
 
-const describeResponse = (res: SentResponse): string => `${res.requestId}: ${res.status} ${res.text().slice(0, 300)}`;
+const describeResponse = (res: SentResponse): string => `${res.requestId}${res.request === undefined ? '' : ` (${res.request})`}: ${res.status} ${res.text().slice(0, 300)}`;
 
 /**
  * Asserts a rejection: the status, `application/problem+json`, a problem
  * body with `type: urn:tenant:error:<code>`, `code` and `status`; that the
  * handler never ran for it; and that `onReject` fired exactly once.
  */
-export function assertProblem(fixture: ConformanceFixture, res: SentResponse, status: number, code: TenantErrorCode): ProblemDetails {
+export function assertProblem(fixture: ConformanceFixture<unknown>, res: SentResponse, status: number, code: TenantErrorCode): ProblemDetails {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${describeResponse(res)}`);
   assert.match(String(res.headers['content-type']), /^application\/problem\+json/, `content-type of ${res.requestId}`);
   const body = res.json<ProblemDetails>();
@@ -47,7 +49,7 @@ export function assertProblem(fixture: ConformanceFixture, res: SentResponse, st
  * `currentTenant()` was the same in the handler (`null` for no tenant), and
  * the handler ran exactly once.
  */
-export function assertServed(fixture: ConformanceFixture, res: SentResponse, tenantId: string | null): HandlerAnswer {
+export function assertServed(fixture: ConformanceFixture<unknown>, res: SentResponse, tenantId: string | null): HandlerAnswer {
   assert.equal(res.status, 200, `expected 200, got ${describeResponse(res)}`);
   const body = res.json<HandlerAnswer>();
   assert.equal(body.tenant, tenantId, `tenant exposed by the framework for ${res.requestId}`);

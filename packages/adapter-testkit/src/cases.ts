@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertContexts, assertProblem, assertServed, type HandlerAnswer, type SentResponse } from './assertions.js';
-import { sendMany, sendRequest, type TestRequest } from './http-client.js';
+import { sendFetchRequest } from './fetch-transport.js';
+import { sendMany, sendRequest, type SendManyOptions, type TestRequest, type TestResponse } from './http-client.js';
 import { pathVariants, type PathVariant } from './path-variants.js';
 import {
   CLAIM_HEADER,
@@ -16,6 +17,7 @@ import {
   TOKEN_LIMIT,
   type ConformanceFixture,
 } from './setup.js';
+import type { ConformanceMode, FetchFunction } from './types.js';
 
 /** A request as the cases describe it: a test request plus the tenant to name by header. */
 export interface CaseRequest extends TestRequest {
@@ -23,18 +25,28 @@ export interface CaseRequest extends TestRequest {
   readonly tenant?: string;
 }
 
+/**
+ * How the cases reach the adapter: a real HTTP server (a base URL), or a
+ * fetch function in this process.
+ */
+export type ConformanceTarget = string | { readonly fetch: FetchFunction };
+
 /** What a case runs against. */
 export interface ConformanceContext {
-  /** The server's base URL. */
+  /** The server's base URL (`http://127.0.0.1` for a fetch function in process). */
   readonly url: string;
-  readonly fixture: ConformanceFixture;
+  /** Whether requests go over real HTTP or to a fetch function in this process. */
+  readonly transport: 'http' | 'in-process';
+  readonly fixture: ConformanceFixture<unknown>;
   /** The options in force, with defaults filled in. */
   readonly concurrency: number;
   readonly largeBodyBytes: number;
   /** Sends one request with a fresh `x-request-id`. */
   send(request?: CaseRequest): Promise<SentResponse>;
-  /** Builds a request (with a fresh `x-request-id`) for {@link sendMany}. */
+  /** Builds a request (with a fresh `x-request-id`) for {@link ConformanceContext.sendMany}. */
   prepare(request?: CaseRequest): TestRequest & { readonly requestId: string };
+  /** Sends prepared requests all at once (over `sockets` keep-alive sockets over HTTP); responses in order. */
+  sendMany(requests: readonly TestRequest[], options?: SendManyOptions): Promise<TestResponse[]>;
 }
 
 /** One conformance case: data, so that a test can run any case on its own and assert that it fails. */
@@ -43,6 +55,11 @@ export interface ConformanceCase {
   readonly id: string;
   /** What the case checks, as a test title. */
   readonly title: string;
+  /**
+   * The kinds of adapter the case applies to; every kind when left out (a
+   * case added to the list runs in both modes unless it says otherwise).
+   */
+  readonly modes?: readonly ConformanceMode[];
   /** Rejects with an assertion error when the adapter does not conform. */
   run(context: ConformanceContext): Promise<void>;
 }
@@ -58,6 +75,26 @@ export function parseRateLimit(header: string | string[] | undefined, name: stri
   return { r: Number(params.get('r')), t: Number(params.get('t')) };
 }
 
+/** What a sent request was, for failure messages: `<id> (GET /path)`. */
+export function describeRequest(res: SentResponse): string {
+  return `${res.requestId} (${res.request ?? 'request'})`;
+}
+
+/**
+ * The `RateLimit` item `name` of a response; fails naming the request and
+ * what is missing (the header itself, or the item) rather than a number.
+ */
+export function requireRateLimit(res: SentResponse, name: string, what: string): { r: number; t: number } {
+  const header = res.headers['ratelimit'];
+  assert.ok(
+    header !== undefined,
+    `${what}: ${describeRequest(res)} answered ${res.status} without a RateLimit header: the adapter must copy decision.headers (RateLimit, RateLimit-Policy) onto admitted responses and keep a rejection's headers (headers: ${Object.keys(res.headers).join(', ')})`,
+  );
+  const item = parseRateLimit(header, name);
+  assert.ok(item !== undefined, `${what}: ${describeRequest(res)} has RateLimit ${JSON.stringify(header)}, with no "${name}" item`);
+  return item;
+}
+
 function assertSource(context: ConformanceContext, res: SentResponse, tenantId: string, source: string): void {
   assertServed(context.fixture, res, tenantId);
   const record = context.fixture.hookLog.record(res.requestId);
@@ -66,12 +103,12 @@ function assertSource(context: ConformanceContext, res: SentResponse, tenantId: 
   assert.equal(record.source, source, `resolver that found ${tenantId}`);
 }
 
-async function eventually(what: string, check: () => Promise<boolean>, attempts = 50): Promise<void> {
+async function eventually(what: string | (() => string), check: () => Promise<boolean>, attempts = 50): Promise<void> {
   for (let i = 0; i < attempts; i += 1) {
     if (await check()) return;
     await sleep(20);
   }
-  assert.fail(`${what}: still not true after ${attempts} attempts`);
+  assert.fail(`${typeof what === 'function' ? what() : what}: still not true after ${attempts} attempts`);
 }
 
 /** Whether a response came from the handler mounted on `route` (not the catch-all, not a refusal). */
@@ -182,18 +219,18 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
       for (let i = 1; i <= QUOTA_LIMIT; i += 1) {
         const res = await c.send({ path: '/whoami', tenant: quota });
         assertServed(c.fixture, res, quota);
-        assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, `RateLimit-Policy of admitted request ${i}`);
-        assert.equal(parseRateLimit(res.headers['ratelimit'], 'requests')?.r, QUOTA_LIMIT - i, `RateLimit remaining after request ${i}`);
+        assert.equal(requireRateLimit(res, 'requests', `admitted request ${i}`).r, QUOTA_LIMIT - i, `RateLimit remaining after request ${i}, ${describeRequest(res)}`);
+        assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, `RateLimit-Policy of admitted request ${i}, ${describeRequest(res)}`);
       }
       const res = await c.send({ path: '/whoami', tenant: quota });
       const body = assertProblem(c.fixture, res, 429, 'quota_exceeded');
       assert.deepEqual(body['exceeded'], ['requests'], 'exceeded dimensions');
-      assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, 'RateLimit-Policy on the 429');
-      const limit = parseRateLimit(res.headers['ratelimit'], 'requests');
-      assert.equal(limit?.r, 0, 'RateLimit remaining on the 429');
+      const limit = requireRateLimit(res, 'requests', 'the 429');
+      assert.equal(res.headers['ratelimit-policy'], `"requests";q=${QUOTA_LIMIT};w=${windowSeconds}`, `RateLimit-Policy on the 429, ${describeRequest(res)}`);
+      assert.equal(limit.r, 0, `RateLimit remaining on the 429, ${describeRequest(res)}`);
       const retryAfter = Number(res.headers['retry-after']);
-      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= windowSeconds, `Retry-After is whole seconds within the window: ${String(res.headers['retry-after'])}`);
-      assert.equal(retryAfter, limit?.t, 'Retry-After equals the RateLimit reset');
+      assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= windowSeconds, `Retry-After of ${describeRequest(res)} is whole seconds within the window: ${String(res.headers['retry-after'])}`);
+      assert.equal(retryAfter, limit.t, `Retry-After equals the RateLimit reset, ${describeRequest(res)}`);
       assert.equal(c.fixture.hookLog.record(res.requestId).counts.onQuota, 1, 'onQuota for the refused request');
     },
   },
@@ -204,15 +241,19 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
       const { tokens } = c.fixture.tenants;
       const first = await c.send({ path: '/settle?tokens=400', tenant: tokens, headers: { [ESTIMATE_HEADER]: '10' } });
       assertServed(c.fixture, first, tokens);
-      assert.equal(parseRateLimit(first.headers['ratelimit'], 'tokens')?.r, TOKEN_LIMIT - 10, 'the estimate is charged up front');
+      assert.equal(requireRateLimit(first, 'tokens', 'the request to settle').r, TOKEN_LIMIT - 10, `the estimate is charged up front, ${describeRequest(first)}`);
       // The adapter settles once the response is finished: look until it shows.
       let remaining: number | undefined;
-      await eventually(`tokens remaining after settling 400 (last seen ${String(remaining)})`, async () => {
-        const probe = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: '0' } });
-        assertServed(c.fixture, probe, tokens);
-        remaining = parseRateLimit(probe.headers['ratelimit'], 'tokens')?.r;
-        return remaining === TOKEN_LIMIT - 400;
-      });
+      await eventually(
+        () =>
+          `settle of ${describeRequest(first)}: tokens remaining should be ${TOKEN_LIMIT - 400} once x-actual-tokens: 400 is settled, last seen ${String(remaining)} (${remaining === TOKEN_LIMIT - 10 ? 'the estimate stands: actualCost was never settled; settle after the response, with options.actualCost' : 'unexpected'})`,
+        async () => {
+          const probe = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: '0' } });
+          assertServed(c.fixture, probe, tokens);
+          remaining = requireRateLimit(probe, 'tokens', 'a probe of the token budget').r;
+          return remaining === TOKEN_LIMIT - 400;
+        },
+      );
       // An estimate above what is left is refused: the budget really is spent.
       const over = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: String(TOKEN_LIMIT - 400 + 1) } });
       assertProblem(c.fixture, over, 429, 'quota_exceeded');
@@ -222,7 +263,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
       assertServed(c.fixture, plain, tokens);
       await sleep(20);
       const after = await c.send({ path: '/whoami', tenant: tokens, headers: { [ESTIMATE_HEADER]: '0' } });
-      assert.equal(parseRateLimit(after.headers['ratelimit'], 'tokens')?.r, TOKEN_LIMIT - 400 - 100, 'the estimate stands without an actual cost');
+      assert.equal(requireRateLimit(after, 'tokens', 'a probe of the token budget').r, TOKEN_LIMIT - 400 - 100, `the estimate stands without an actual cost, ${describeRequest(plain)}`);
       assert.equal(c.fixture.hookLog.record(plain.requestId).counts.onSettle, 0, 'no settle without an actual cost');
     },
   },
@@ -234,7 +275,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
       const { hookLog } = c.fixture;
       const admitted = await c.send({ path: '/settle?tokens=7', tenant: metered, headers: { [MODEL_HEADER]: 'small', [ESTIMATE_HEADER]: '5' } });
       assertServed(c.fixture, admitted, metered);
-      await eventually('onSettle for the admitted request', async () => hookLog.record(admitted.requestId).counts.onSettle > 0);
+      await eventually(`onSettle for ${describeRequest(admitted)} (settle after the response, with options.actualCost)`, async () => hookLog.record(admitted.requestId).counts.onSettle > 0);
       await sleep(20); // room for a second, wrong call to show
       assert.deepEqual(hookLog.record(admitted.requestId).counts, { onResolve: 1, onPolicy: 1, onQuota: 1, onSettle: 1, onReject: 0 }, 'hooks of an admitted request');
 
@@ -310,6 +351,25 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
     },
   },
   {
+    id: 'context-readable-stream',
+    title: 'context holds inside a ReadableStream response body that is pulled after the handler returned',
+    modes: ['fetch'],
+    async run(c) {
+      const { b } = c.fixture.tenants;
+      const res = await c.send({ path: '/readable', tenant: b });
+      assert.equal(res.status, 200, `expected 200, got ${describeRequest(res)}: ${res.status} ${res.text().slice(0, 300)}`);
+      const lines = res.text().trim().split('\n').map((line) => JSON.parse(line) as HandlerAnswer & { done?: boolean });
+      assert.equal(lines.length, 5, `lines of ${describeRequest(res)}`);
+      lines.forEach((line, i) =>
+        assert.equal(line.context, b, `${describeRequest(res)}: currentTenant() in pull() of line ${i}: the server reads the body after the handler returned; read it in the tenant context (finishResponse of @tenant/core/fetch does)`),
+      );
+      const last = lines[4] as (typeof lines)[number];
+      assert.equal(last.done, true);
+      assert.equal(last.tenant, b, 'tenant exposed by the framework');
+      assert.equal(c.fixture.handlerCalls(res.requestId), 1, 'handler calls');
+    },
+  },
+  {
     id: 'large-body',
     title: 'a large request body arrives whole, in the tenant context',
     async run(c) {
@@ -333,7 +393,7 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
         const path = tenant === null ? `/health/delay?ms=${i % 4}` : i % 9 === 0 ? `/t/${tenant}/delay?ms=${i % 4}` : `/delay?ms=${i % 4}`;
         return { tenant, request: c.prepare({ path, ...(tenant === null || path.startsWith('/t/') ? {} : { tenant }) }) };
       });
-      const responses = await sendMany(c.url, plan.map((p) => p.request), { sockets: 64, timeoutMs: 60_000 });
+      const responses = await c.sendMany(plan.map((p) => p.request), { sockets: 64, timeoutMs: 60_000 });
       const crossed: string[] = [];
       responses.forEach((res, i) => {
         const { tenant, request } = plan[i] as (typeof plan)[number];
@@ -414,8 +474,12 @@ export const conformanceCases: readonly ConformanceCase[] = Object.freeze([
   },
 ]);
 
-/** Builds the context the cases run against. */
-export function createConformanceContext(url: string, fixture: ConformanceFixture, options: { concurrency?: number; largeBodyBytes?: number } = {}): ConformanceContext {
+/** Builds the context the cases run against: over HTTP to a base URL, or to a fetch function in this process. */
+export function createConformanceContext(
+  target: ConformanceTarget,
+  fixture: ConformanceFixture<unknown>,
+  options: { concurrency?: number; largeBodyBytes?: number } = {},
+): ConformanceContext {
   const concurrency = options.concurrency ?? 1000;
   const largeBodyBytes = options.largeBodyBytes ?? 4 * 1024 * 1024;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError('[@tenant/adapter-testkit] concurrency must be a positive integer');
@@ -429,16 +493,24 @@ export function createConformanceContext(url: string, fixture: ConformanceFixtur
       headers: { ...request.headers, [REQUEST_ID_HEADER]: requestId, ...(tenant === undefined ? {} : { 'x-tenant-id': tenant }) },
     };
   };
+  const inProcess = typeof target !== 'string';
+  const url = inProcess ? 'http://127.0.0.1' : target;
+  const sendOne = (request: TestRequest): Promise<TestResponse> => (inProcess ? sendFetchRequest(target.fetch, request) : sendRequest(url, request));
   return {
     url,
+    transport: inProcess ? 'in-process' : 'http',
     fixture,
     concurrency,
     largeBodyBytes,
     prepare,
     async send(request) {
       const prepared = prepare(request);
-      const res = await sendRequest(url, prepared);
-      return { ...res, requestId: prepared.requestId };
+      const res = await sendOne(prepared);
+      return { ...res, requestId: prepared.requestId, request: `${prepared.method ?? 'GET'} ${prepared.path ?? '/'}` };
+    },
+    sendMany(requests, manyOptions = {}) {
+      if (!inProcess) return sendMany(url, requests, manyOptions);
+      return Promise.all(requests.map((request) => sendOne({ ...request, timeoutMs: request.timeoutMs ?? manyOptions.timeoutMs ?? 10_000 })));
     },
   };
 }

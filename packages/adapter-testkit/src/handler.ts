@@ -22,6 +22,12 @@ export const CONFORMANCE_ROUTES = Object.freeze({
   throw: '/throw',
   /** Sets `x-actual-tokens` (`?tokens=`) with `setHeader`, then answers like whoami. */
   settle: '/settle',
+  /**
+   * Fetch mode only: answers NDJSON from a `ReadableStream` whose `pull()` runs
+   * when the server reads the body, after the handler returned, with the context
+   * at each step.
+   */
+  readable: '/readable',
 } as const);
 
 /** Called by the handler on each request it serves (to prove rejected requests never reach it). */

@@ -18,15 +18,32 @@
  *
  * @packageDocumentation
  */
-export { runAdapterConformance, runConformanceCases } from './run.js';
+export { runAdapterConformance, runConformanceCases, runFetchAdapterConformance, runFetchConformanceCases } from './run.js';
 export type { ConformanceResult } from './run.js';
-export type { ConformanceHandler, ConformanceRoute, ConformanceSetup, StartedServer, StartServer, ConformanceOptions } from './types.js';
+export type {
+  ConformanceHandler,
+  ConformanceRoute,
+  ConformanceSetup,
+  StartedServer,
+  StartServer,
+  ConformanceOptions,
+  ConformanceMode,
+  FetchConformanceHandler,
+  FetchConformanceSetup,
+  FetchFunction,
+  StartFetchAdapter,
+  FetchTransport,
+  FetchConformanceOptions,
+} from './types.js';
+export { conformanceCases, createConformanceContext, parseRateLimit, requireRateLimit, describeRequest } from './cases.js';
+export type { ConformanceCase, ConformanceContext, CaseRequest, ConformanceTarget } from './cases.js';
+export { createFetchConformanceHandler } from './fetch-handler.js';
+export { sendFetchRequest, listenFetch, IN_PROCESS_ORIGIN } from './fetch-transport.js';
 export { pathVariants } from './path-variants.js';
 export type { PathVariant, PathVariantKind, PathVariantOptions } from './path-variants.js';
-export { conformanceCases, createConformanceContext, parseRateLimit } from './cases.js';
-export type { ConformanceCase, ConformanceContext, CaseRequest } from './cases.js';
 export {
   createConformanceFixture,
+  createFetchConformanceFixture,
   SUBDOMAIN_BASE,
   CLAIM_HEADER,
   MODEL_HEADER,

@@ -12,9 +12,11 @@ import {
   type Clock,
   type TenantInput,
 } from '@tenant/core';
+import type { FetchAdapterOptions } from '@tenant/core/fetch';
+import { createFetchConformanceHandler } from './fetch-handler.js';
 import { createConformanceHandler } from './handler.js';
 import { createHookLog, type HookLog } from './hook-log.js';
-import type { ConformanceRoute, ConformanceSetup } from './types.js';
+import type { ConformanceMode, ConformanceRoute, ConformanceSetup, FetchConformanceSetup } from './types.js';
 
 /** The base domain whose subdomains name tenants. */
 export const SUBDOMAIN_BASE = 'example.test';
@@ -92,9 +94,11 @@ export interface ConformanceHosts {
 }
 
 /** Everything a suite run shares: the setup for the adapter, the tenants, and the counters. */
-export interface ConformanceFixture {
+export interface ConformanceFixture<Setup = ConformanceSetup> {
   /** Give this to the adapter's `start()`. */
-  readonly setup: ConformanceSetup;
+  readonly setup: Setup;
+  /** Which kind of adapter the fixture is for. */
+  readonly mode: ConformanceMode;
   /** A tag unique to this fixture, in every tenant id and request id. */
   readonly tag: string;
   readonly tenants: ConformanceTenants;
@@ -119,7 +123,22 @@ let fixtures = 0;
  * {@link GUARDED_ROUTES} (a feature asked and a cost above the token limit
  * on their canonical paths), and the handler.
  */
-export async function createConformanceFixture(): Promise<ConformanceFixture> {
+export function createConformanceFixture(): Promise<ConformanceFixture> {
+  return createFixture('node');
+}
+
+/**
+ * The fixture of a fetch-mode run ({@link createConformanceFixture}'s
+ * tenants, resolvers, policy, quota and hooks), with `principal` reading
+ * the Web `Request` and the fetch handler.
+ */
+export function createFetchConformanceFixture(): Promise<ConformanceFixture<FetchConformanceSetup>> {
+  return createFixture('fetch');
+}
+
+async function createFixture(mode: 'node'): Promise<ConformanceFixture>;
+async function createFixture(mode: 'fetch'): Promise<ConformanceFixture<FetchConformanceSetup>>;
+async function createFixture(mode: ConformanceMode): Promise<ConformanceFixture<ConformanceSetup | FetchConformanceSetup>> {
   fixtures += 1;
   const tag = `c${process.pid.toString(36)}${fixtures.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const tenants: ConformanceTenants = Object.freeze({
@@ -164,11 +183,11 @@ export async function createConformanceFixture(): Promise<ConformanceFixture> {
 
   const hookLog = createHookLog(REQUEST_ID_HEADER);
   const calls = new Map<string, number>();
-  const handler = createConformanceHandler((requestId) => {
+  const onCall = (requestId: string | undefined): void => {
     if (requestId !== undefined) calls.set(requestId, (calls.get(requestId) ?? 0) + 1);
-  }, REQUEST_ID_HEADER);
+  };
 
-  const options: AdapterOptions = {
+  const common = {
     store,
     resolve: chain(fromClaim('tenant_id'), fromHeader('x-tenant-id'), fromSubdomain({ baseDomains: [SUBDOMAIN_BASE] }), fromHost(store), fromPath({ prefix: '/t' })),
     quota: createMemoryQuota({ clock }),
@@ -183,19 +202,40 @@ export async function createConformanceFixture(): Promise<ConformanceFixture> {
       if (model === undefined && !guarded) return undefined;
       return { ...(model === undefined ? {} : { models: model }), ...(guarded ? { features: GUARDED_FEATURE } : {}) };
     },
-    principal: (req: IncomingMessage) => {
-      const claim = req.headers[CLAIM_HEADER];
-      return typeof claim === 'string' ? { tenant_id: claim } : undefined;
-    },
     actualCost: (_request, response) => {
       const value = response.getHeader(ACTUAL_TOKENS_HEADER);
       return value === undefined ? undefined : { tokens: toCount(String(value)) };
     },
-  };
+  } satisfies AdapterOptions & FetchAdapterOptions;
+  const setup: ConformanceSetup | FetchConformanceSetup =
+    mode === 'node'
+      ? {
+          options: {
+            ...common,
+            principal: (req: IncomingMessage) => {
+              const claim = req.headers[CLAIM_HEADER];
+              return typeof claim === 'string' ? { tenant_id: claim } : undefined;
+            },
+          },
+          handler: createConformanceHandler(onCall, REQUEST_ID_HEADER),
+          routes: GUARDED_ROUTES,
+        }
+      : {
+          options: {
+            ...common,
+            principal: (request: Request) => {
+              const claim = request.headers.get(CLAIM_HEADER);
+              return claim === null ? undefined : { tenant_id: claim };
+            },
+          },
+          handler: createFetchConformanceHandler(onCall, REQUEST_ID_HEADER),
+          routes: GUARDED_ROUTES,
+        };
 
   let requests = 0;
   return Object.freeze({
-    setup: Object.freeze({ options, handler, routes: GUARDED_ROUTES }),
+    setup: Object.freeze(setup),
+    mode,
     tag,
     tenants,
     hosts,

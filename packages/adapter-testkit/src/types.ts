@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AdapterOptions, TenantConfig } from '@tenant/core';
+import type { FetchAdapterOptions } from '@tenant/core/fetch';
 
 /**
  * The catch-all route an adapter author mounts AFTER the tenant middleware,
@@ -101,4 +102,72 @@ export interface ConformanceOptions {
    * @default 30_000
    */
   readonly caseTimeoutMs?: number;
+}
+
+/** The two kinds of adapter the suite certifies. */
+export type ConformanceMode = 'node' | 'fetch';
+
+/**
+ * The catch-all route of the fetch mode: a Web `Request` in, a Web
+ * `Response` out. Mount it AFTER the tenant middleware, for every method
+ * and path, and pass the tenant as the framework exposes it (Hono
+ * `c.get('tenant')`). The returned promise may reject (`/throw`): let the
+ * framework's error handling answer 5xx (Hono's `onError`), or let it
+ * through (the testkit answers 500 for a fetch function that throws, as
+ * Bun, Deno and workerd do).
+ */
+export type FetchConformanceHandler = (input: {
+  /** The Web request, as the framework has it (Hono `c.req.raw`). */
+  readonly request: Request;
+  /** The tenant as the framework exposes it. */
+  readonly tenant: TenantConfig | undefined;
+  /**
+   * The `path` of the {@link ConformanceRoute} that the framework's router
+   * matched, when the handler is mounted on one of `setup.routes`; leave it
+   * out for the catch-all.
+   */
+  readonly route?: string;
+}) => Promise<Response>;
+
+/** What the fetch-mode suite gives the adapter under test. */
+export interface FetchConformanceSetup {
+  /** Pass these to the adapter as they are (`principal` reads the Web `Request`). */
+  readonly options: FetchAdapterOptions;
+  /** Mount this after the tenant middleware, for every method and path. */
+  readonly handler: FetchConformanceHandler;
+  /**
+   * Routes to mount with the framework's own router, before the catch-all,
+   * each calling `handler` with `route: path` (the `path-variants` case
+   * checks that no spelling of them escapes their policy and cost). A
+   * framework without a router matches them in its own code, as an
+   * application would.
+   *
+   * @example
+   * ```ts
+   * for (const route of routes) {
+   *   app.on(route.method, route.path, (c) => handler({ request: c.req.raw, tenant: c.get('tenant'), route: route.path }));
+   * }
+   * ```
+   */
+  readonly routes: readonly ConformanceRoute[];
+}
+
+/** A fetch function: what `app.fetch`, `Bun.serve({ fetch })` and a Workers module's `fetch` are. */
+export type FetchFunction = (request: Request) => Response | Promise<Response>;
+
+/** Builds the fetch function of the adapter under test (an app with the adapter and the handler). */
+export type StartFetchAdapter = (setup: FetchConformanceSetup) => FetchFunction | Promise<FetchFunction>;
+
+/** How the fetch-mode suite reaches the fetch function. */
+export type FetchTransport = 'in-process' | 'http';
+
+/** Options of {@link runFetchAdapterConformance} and {@link runFetchConformanceCases}. */
+export interface FetchConformanceOptions extends ConformanceOptions {
+  /**
+   * Serves the fetch function over real HTTP for the `http` transport: your
+   * runtime's server (`@hono/node-server`'s `serve`), resolving to
+   * `{ url, close }`.
+   * @default listenFetch (node:http with a Request/Response bridge)
+   */
+  readonly serve?: (fetch: FetchFunction) => Promise<StartedServer>;
 }

@@ -98,8 +98,8 @@ describe('the suite catches broken adapters', () => {
     }, 60_000);
   }
 
-  it('every case of the suite is shown above to fail for some flaw', () => {
+  it('every case of the node mode is shown above to fail for some flaw', () => {
     const caught = new Set(cases.flatMap(([, must]) => must));
-    expect(conformanceCases.map((c) => c.id).filter((id) => !caught.has(id))).toEqual([]);
+    expect(conformanceCases.filter((c) => c.modes === undefined || c.modes.includes('node')).map((c) => c.id).filter((id) => !caught.has(id))).toEqual([]);
   });
 });

@@ -12,4 +12,13 @@ describe('docs/writing-an-adapter.md', () => {
     const end = doc.indexOf('```\n', start + marker.length);
     expect(doc.slice(start + marker.length, end)).toBe(await read('./node-http-adapter.ts'));
   });
+
+  it('quotes the tested fetch adapter exactly', async () => {
+    const doc = await read('../../../docs/writing-an-adapter.md');
+    const marker = '<!-- code: packages/adapter-testkit/test/fetch-adapter.ts -->\n```ts\n';
+    const start = doc.indexOf(marker);
+    expect(start, 'the code marker is in the doc').toBeGreaterThan(-1);
+    const end = doc.indexOf('```\n', start + marker.length);
+    expect(doc.slice(start + marker.length, end)).toBe(await read('./fetch-adapter.ts'));
+  });
 });

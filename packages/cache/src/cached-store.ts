@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import {
   normalizeHost,
   systemClock,
+  withinTime,
   TenantError,
   type Clock,
   type TenantChangeEvent,
@@ -175,19 +176,7 @@ export function createCachedTenantStore(store: TenantStore, options: CachedTenan
       return value;
     });
     if (timeoutMs === 0) return pending;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`[@tenant/cache] The tenant store gave no answer within ${timeoutMs} ms`)), timeoutMs);
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error as Error);
-        },
-      );
-    });
+    return withinTime(pending, timeoutMs, () => new Error(`[@tenant/cache] The tenant store gave no answer within ${timeoutMs} ms`));
   };
 
   // `background`: a retry after a failure, whose callers were already served the stale copy.

@@ -12,6 +12,7 @@ import {
 } from '@tenant/interfaces';
 import { normalizeHost } from './host.js';
 import { validateTenantId, type TenantIdValidator } from './id.js';
+import { byteLength } from './runtime.js';
 
 /** Limits on what a tenant config may hold, so that one tenant cannot bloat every cache. */
 export const CONFIG_LIMITS = Object.freeze({
@@ -173,7 +174,7 @@ function checkMetadata(value: unknown, problems: Problems): { readonly [key: str
   checkJson(value, 'metadata', 0, problems);
   if (Object.keys(problems).length > before) return {};
   const json = JSON.stringify(value);
-  if (Buffer.byteLength(json) > CONFIG_LIMITS.metadataBytes) {
+  if (byteLength(json) > CONFIG_LIMITS.metadataBytes) {
     problems['metadata'] = `must be at most ${CONFIG_LIMITS.metadataBytes} bytes as JSON`;
     return {};
   }

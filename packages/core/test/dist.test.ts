@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as CoreModule from '../src/index.js';
 import type * as TestingModule from '../src/testing.js';
+import type * as FetchModule from '../src/fetch.js';
 
 type Core = typeof CoreModule;
 type Testing = typeof TestingModule;
@@ -20,7 +21,7 @@ let esm: Core;
 let cjs: Core;
 
 beforeAll(async () => {
-  for (const file of ['index.js', 'index.cjs', 'testing.js', 'testing.cjs']) {
+  for (const file of ['index.js', 'index.cjs', 'testing.js', 'testing.cjs', 'fetch.js', 'fetch.cjs']) {
     if (!existsSync(dist(file))) throw new Error(`packages/core/dist/${file} is missing: run pnpm --filter @tenant/core build first`);
   }
   esm = (await import(dist('index.js'))) as Core;
@@ -116,4 +117,20 @@ describe('self-reference through the exports map', () => {
       expect(typeof (esm as unknown as Record<string, unknown>)[name]).toBe('function');
     }
   });
+
+  it('@tenant/core/fetch: ESM and CJS, every name of the main entry but the node:http helpers, one context with it', async () => {
+    expect(require.resolve('@tenant/core/fetch')).toBe(dist('fetch.cjs'));
+    const fetchEsm = (await import('@tenant/core/fetch')) as Record<string, unknown> & typeof FetchModule;
+    const fetchCjs = require('@tenant/core/fetch') as Record<string, unknown> & typeof FetchModule;
+    expect(Object.keys(fetchCjs).sort()).toEqual(Object.keys(fetchEsm).sort());
+    const nodeOnly = ['adapterRequest', 'writeRejection', 'settleOnFinish', 'toTenantRequest'];
+    expect(Object.keys(esm).filter((name) => !(name in fetchEsm)).sort()).toEqual([...nodeOnly].sort());
+    for (const name of ['withTenancy', 'finishResponse', 'rejectionResponse', 'adapterFetchRequest', 'TenantError']) expect(name in fetchEsm).toBe(true);
+    // one module graph with the main entry in each format, one context across all
+    expect(fetchEsm.runWithTenant).toBe(esm.runWithTenant);
+    expect(fetchCjs.runWithTenant).toBe(cjs.runWithTenant);
+    const acme = esm.createTenantConfig({ id: 'acme' }, { now: new Date(0) });
+    expect(esm.runWithTenant(acme, () => [fetchEsm.currentTenantId(), fetchCjs.currentTenantId()])).toEqual(['acme', 'acme']);
+  });
 });
+

@@ -10,6 +10,7 @@ import {
 import { systemClock, type Clock } from '../clock.js';
 import { checkQuotaCost, checkQuotaLimits } from './cost.js';
 import { promisedQuotaMethods } from './sync.js';
+import { createIncrementalSweep } from './sweep.js';
 
 /** Options of {@link createMemoryQuota}. */
 export interface MemoryQuotaOptions {
@@ -115,41 +116,19 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
   const clock = options.clock ?? systemClock;
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   const sweepBatch = options.sweepBatch ?? 100;
-  if (!Number.isSafeInteger(sweepBatch) || sweepBatch < 1) throw new RangeError('[@tenant/core] sweepBatch must be a positive integer');
   const tenants = new Map<string, TenantCounters>();
-  let nextSweep = clock.now() + sweepIntervalMs;
-  // The sweep in progress: a pass over the map, sweepBatch tenants per call.
-  let cursor: Iterator<[string, TenantCounters]> | undefined;
-  let passLeft = 0;
-
   const live = (counter: Counter | undefined, now: number) => counter !== undefined && counter.start + counter.windowMs > now;
-  // Each call visits at most sweepBatch tenants. A pass visits at most as many
-  // tenants as there were when it began (tenants added meanwhile may wait for
-  // the next pass), so it ends within size / sweepBatch calls.
-  const sweep = (now: number) => {
-    if (cursor === undefined) {
-      cursor = tenants.entries();
-      passLeft = tenants.size;
-    }
-    for (let visited = 0; visited < sweepBatch; visited++) {
-      const next = passLeft-- > 0 ? cursor.next() : undefined;
-      if (next === undefined || next.done === true) {
-        cursor = undefined;
-        nextSweep = now + sweepIntervalMs;
-        return;
-      }
-      const [tenantId, counters] = next.value;
-      if (!live(counters.requests, now)) counters.requests = undefined;
-      if (!live(counters.tokens, now)) counters.tokens = undefined;
-      if (counters.requests === undefined && counters.tokens === undefined) tenants.delete(tenantId);
-    }
-  };
+  const sweep = createIncrementalSweep(tenants, { intervalMs: sweepIntervalMs, batch: sweepBatch, start: clock.now() }, (_tenantId, counters, now) => {
+    if (!live(counters.requests, now)) counters.requests = undefined;
+    if (!live(counters.tokens, now)) counters.tokens = undefined;
+    return counters.requests === undefined && counters.tokens === undefined;
+  });
 
   const consumeSync = (tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult => {
     checkQuotaCost(cost);
     checkQuotaLimits(limits);
     const now = clock.now();
-    if (cursor !== undefined || now >= nextSweep) sweep(now);
+    sweep.step(now);
     const counters = tenants.get(tenantId);
     const requests = check(limits.requests, counters?.requests, cost.requests, now);
     const tokens = check(limits.tokens, counters?.tokens, cost.tokens, now);
@@ -227,10 +206,9 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
       return tenants.size;
     },
     reset(tenantId?: string) {
-      if (tenantId === undefined) {
-        tenants.clear();
-        cursor = undefined;
-      } else tenants.delete(tenantId);
+      // A sweep under way ends at its next step: a Map's iterator sees the clear.
+      if (tenantId === undefined) tenants.clear();
+      else tenants.delete(tenantId);
     },
     consumeSync,
     ...promisedQuotaMethods(consumeSync, settleSync),

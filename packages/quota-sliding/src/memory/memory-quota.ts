@@ -1,4 +1,4 @@
-import { checkQuotaCost, promisedQuotaMethods, systemClock, type Clock, type QuotaCost, type QuotaLimit, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
+import { checkQuotaCost, createIncrementalSweep, promisedQuotaMethods, systemClock, type Clock, type QuotaCost, type QuotaLimit, type QuotaResult, type QuotaTicket, type TenantQuota } from '@tenant/core';
 import { checkLimits, createSettledSet, isUnlimited, fits, toResult, ticketNumber, UNLIMITED, type Checks, type DimensionCheck } from '../result.js';
 import type { MemorySlidingQuota, MemorySlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { appendLog, checkLog, emptyLog, evictLog, settleLog, type SlidingLog } from './log.js';
@@ -93,39 +93,18 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
   const sweepBatch = options.sweepBatch ?? 100;
   if (!Number.isSafeInteger(sweepBatch) || sweepBatch < 1) throw new RangeError('[@tenant/quota-sliding] sweepBatch must be a positive integer');
   const tenants = new Map<string, TenantState<S>>();
-  let nextSweep = clock.now() + sweepIntervalMs;
-  // The sweep in progress: a pass over the map, sweepBatch tenants per call.
-  let cursor: Iterator<[string, TenantState<S>]> | undefined;
-  let passLeft = 0;
-
-  // Each call visits at most sweepBatch tenants. A pass visits at most as many
-  // tenants as there were when it began (tenants added meanwhile may wait for
-  // the next pass), so it ends within size / sweepBatch calls.
-  const sweep = (now: number) => {
-    if (cursor === undefined) {
-      cursor = tenants.entries();
-      passLeft = tenants.size;
-    }
-    for (let visited = 0; visited < sweepBatch; visited++) {
-      const next = passLeft-- > 0 ? cursor.next() : undefined;
-      if (next === undefined || next.done === true) {
-        cursor = undefined;
-        nextSweep = now + sweepIntervalMs;
-        return;
-      }
-      const [tenantId, state] = next.value;
-      if (state.requests !== undefined && !engine.live(state.requests, now)) state.requests = undefined;
-      if (state.tokens !== undefined && !engine.live(state.tokens, now)) state.tokens = undefined;
-      if (state.requests === undefined && state.tokens === undefined) tenants.delete(tenantId);
-    }
-  };
+  const sweep = createIncrementalSweep(tenants, { intervalMs: sweepIntervalMs, batch: sweepBatch, start: clock.now() }, (_tenantId, state, now) => {
+    if (state.requests !== undefined && !engine.live(state.requests, now)) state.requests = undefined;
+    if (state.tokens !== undefined && !engine.live(state.tokens, now)) state.tokens = undefined;
+    return state.requests === undefined && state.tokens === undefined;
+  });
 
   const consumeSync = (tenantId: string, cost: QuotaCost, limits: TenantQuota): QuotaResult => {
     checkQuotaCost(cost);
     checkLimits(limits);
     if (isUnlimited(limits)) return UNLIMITED;
     const now = clock.now();
-    if (cursor !== undefined || now >= nextSweep) sweep(now);
+    sweep.step(now);
     const current = tenants.get(tenantId);
     const r = limits.requests === undefined ? undefined : engine.check(current?.requests, limits.requests, cost.requests ?? 0, now);
     const t = limits.tokens === undefined ? undefined : engine.check(current?.tokens, limits.tokens, cost.tokens ?? 0, now);
@@ -173,10 +152,9 @@ function createWith<S>(engine: Engine<S>, algorithm: SlidingAlgorithm, options: 
       return tenants.size;
     },
     reset(tenantId?: string) {
-      if (tenantId === undefined) {
-        tenants.clear();
-        cursor = undefined;
-      } else tenants.delete(tenantId);
+      // A sweep under way ends at its next step: a Map's iterator sees the clear.
+      if (tenantId === undefined) tenants.clear();
+      else tenants.delete(tenantId);
     },
     consumeSync,
     settleSync,

@@ -1,4 +1,4 @@
-import { TenantError, type ErrorPhase } from '@tenant/core';
+import { TenantError, withinTime, type ErrorPhase } from '@tenant/core';
 import type { BackendState } from '../types.js';
 
 /** Options of {@link createGuard} (internal: not exported by the package). */
@@ -42,29 +42,15 @@ export function createGuard(options: GuardOptions): Guard {
     }
   };
 
-  const withTimeout = <T>(call: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
-      let pending: Promise<T>;
-      try {
-        pending = call();
-      } catch (error) {
-        clearTimeout(timer);
-        reject(error as Error);
-        return;
-      }
-      // A late answer or error after the timeout lands here and is dropped.
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error as Error);
-        },
-      );
-    });
+  const withTimeout = <T>(call: () => Promise<T>): Promise<T> => {
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return withinTime(pending, timeoutMs, () => new Error(`no answer from Redis within ${timeoutMs} ms`));
+  };
 
   return {
     get state() {
