@@ -24,6 +24,7 @@ import {
   parseTenantConfig,
   systemClock,
   validateTenantId,
+  withinTime,
   type Clock,
   type TenantIdValidator,
 } from '@tenant/core';
@@ -151,23 +152,11 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
   const bounded = <T>(read: () => Promise<T>, tenantId?: string): Promise<T> => {
     const pending = read();
     if (timeoutMs === 0) return pending;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new TenantError('store_unavailable', `[@tenant/store-sql] The database gave no answer within ${timeoutMs} ms`, tenantId === undefined ? {} : { tenantId }),
-        );
-      }, timeoutMs);
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error as Error);
-        },
-      );
-    });
+    return withinTime(
+      pending,
+      timeoutMs,
+      () => new TenantError('store_unavailable', `[@tenant/store-sql] The database gave no answer within ${timeoutMs} ms`, tenantId === undefined ? {} : { tenantId }),
+    );
   };
 
   // A store made on a transaction (`createSqlTenantStore({ db: trx })`) runs its
