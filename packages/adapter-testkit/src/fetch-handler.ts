@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentTenantId } from '@tenant/core/fetch';
-import { CONFORMANCE_ROUTES, routeOf, type HandlerCallListener } from './handler.js';
+import { CONFORMANCE_ROUTES, contextsAcrossAwaits, routeOf, type HandlerCallListener } from './handler.js';
 import type { FetchConformanceHandler } from './types.js';
 
 const here = (): string | null => currentTenantId() ?? null;
@@ -55,19 +55,7 @@ export function createFetchConformanceHandler(onCall?: HandlerCallListener, requ
     const query = new URLSearchParams(target.includes('?') ? target.slice(target.indexOf('?') + 1) : '');
     switch (route) {
       case CONFORMANCE_ROUTES.delay: {
-        const ms = Number(query.get('ms') ?? '1');
-        const contexts: (string | null)[] = [here()];
-        await Promise.resolve();
-        contexts.push(here());
-        await sleep(Number.isFinite(ms) && ms >= 0 ? ms : 1);
-        contexts.push(here());
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        contexts.push(here());
-        contexts.push(await (async () => {
-          await sleep(0);
-          return here();
-        })());
-        return Response.json({ ...base, contexts });
+        return Response.json({ ...base, contexts: await contextsAcrossAwaits(query.get('ms')) });
       }
       case CONFORMANCE_ROUTES.timer: {
         const emitter = new EventEmitter();

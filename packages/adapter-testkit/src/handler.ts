@@ -52,6 +52,29 @@ function queryOf(url: string | undefined): URLSearchParams {
 
 const here = (): string | null => currentTenantId() ?? null;
 
+/**
+ * The tenant id seen before and after each kind of await (a microtask, a
+ * timer of `ms` (the `ms` query parameter), setImmediate, a nested async
+ * function): the delay route of both handlers.
+ */
+export async function contextsAcrossAwaits(msParam: string | null): Promise<(string | null)[]> {
+  const ms = Number(msParam ?? '1');
+  const contexts: (string | null)[] = [here()];
+  await Promise.resolve();
+  contexts.push(here());
+  await sleep(Number.isFinite(ms) && ms >= 0 ? ms : 1);
+  contexts.push(here());
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  contexts.push(here());
+  contexts.push(
+    await (async () => {
+      await sleep(0);
+      return here();
+    })(),
+  );
+  return contexts;
+}
+
 function sendJson(res: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = 200;
@@ -94,19 +117,7 @@ export function createConformanceHandler(onCall?: HandlerCallListener, requestId
     const base = { requestId: requestId ?? null, route, matched: matched ?? null, tenant: tenant?.id ?? null, context: here() };
     switch (route) {
       case CONFORMANCE_ROUTES.delay: {
-        const ms = Number(queryOf(req.url).get('ms') ?? '1');
-        const contexts: (string | null)[] = [here()];
-        await Promise.resolve();
-        contexts.push(here());
-        await sleep(Number.isFinite(ms) && ms >= 0 ? ms : 1);
-        contexts.push(here());
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        contexts.push(here());
-        contexts.push(await (async () => {
-          await sleep(0);
-          return here();
-        })());
-        sendJson(res, { ...base, contexts });
+        sendJson(res, { ...base, contexts: await contextsAcrossAwaits(queryOf(req.url).get('ms')) });
         return;
       }
       case CONFORMANCE_ROUTES.timer: {

@@ -35,6 +35,20 @@ async function withTimeout(run: () => Promise<void>, ms: number, what: string): 
   }
 }
 
+/** Runs each case in turn, each bounded by `caseTimeoutMs`; a failure is recorded, not thrown. */
+async function runEach(cases: readonly ConformanceCase[], context: ConformanceContext, options: { readonly caseTimeoutMs?: number }): Promise<ConformanceResult[]> {
+  const results: ConformanceResult[] = [];
+  for (const c of cases) {
+    try {
+      await withTimeout(() => c.run(context), options.caseTimeoutMs ?? 30_000, `case ${c.id}`);
+      results.push({ id: c.id, title: c.title, ok: true });
+    } catch (error) {
+      results.push({ id: c.id, title: c.title, ok: false, error });
+    }
+  }
+  return results;
+}
+
 async function startChecked(start: StartServer, setup: Parameters<StartServer>[0]): Promise<StartedServer> {
   const server = await start(setup);
   if (typeof server?.url !== 'string' || !/^https?:\/\/[^/]+$/.test(server.url) || typeof server.close !== 'function') {
@@ -61,21 +75,11 @@ export async function runConformanceCases(start: StartServer, options: Conforman
   const cases = selectCases(options, 'node');
   const fixture = await createConformanceFixture();
   const server = await startChecked(start, fixture.setup);
-  const results: ConformanceResult[] = [];
   try {
-    const context = createConformanceContext(server.url, fixture, options);
-    for (const c of cases) {
-      try {
-        await withTimeout(() => c.run(context), options.caseTimeoutMs ?? 30_000, `case ${c.id}`);
-        results.push({ id: c.id, title: c.title, ok: true });
-      } catch (error) {
-        results.push({ id: c.id, title: c.title, ok: false, error });
-      }
-    }
+    return await runEach(cases, createConformanceContext(server.url, fixture, options), options);
   } finally {
     await server.close();
   }
-  return results;
 }
 
 /**
@@ -173,21 +177,11 @@ function checkTransport(transport: unknown): FetchTransport {
 export async function runFetchConformanceCases(start: StartFetchAdapter, options: FetchConformanceOptions & { readonly transport?: FetchTransport } = {}): Promise<ConformanceResult[]> {
   const cases = selectCases(options, 'fetch');
   const run = await startFetchRun(start, checkTransport(options.transport ?? 'in-process'), options);
-  const results: ConformanceResult[] = [];
   try {
-    const context = createConformanceContext(run.target, run.fixture, options);
-    for (const c of cases) {
-      try {
-        await withTimeout(() => c.run(context), options.caseTimeoutMs ?? 30_000, `case ${c.id}`);
-        results.push({ id: c.id, title: c.title, ok: true });
-      } catch (error) {
-        results.push({ id: c.id, title: c.title, ok: false, error });
-      }
-    }
+    return await runEach(cases, createConformanceContext(run.target, run.fixture, options), options);
   } finally {
     await run.close();
   }
-  return results;
 }
 
 /**
