@@ -3,21 +3,51 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { AdapterOptions } from '@tenant/core';
 
+/**
+ * Which server a benchmark child runs:
+ * - `bare`: the framework and the hello route, nothing else;
+ * - `minimal`: bare plus the least a user would write for a tenant context
+ *   by hand: read the `x-tenant-id` header, look the tenant up in a `Map`,
+ *   answer 404 if it is not there, and run the rest of the request in
+ *   `AsyncLocalStorage.run()`;
+ * - `peer`: the stack a user would otherwise assemble from the framework's
+ *   ecosystem: `minimal`'s lookup, the ecosystem's request context and a
+ *   maintained rate limiter keyed by tenant, in memory;
+ * - `tenant`: your adapter with the full pipeline (header resolution,
+ *   in-memory store, policy, in-memory quota, context).
+ */
+export type BenchmarkKind = 'bare' | 'minimal' | 'peer' | 'tenant';
+
+/** A tenant of the `minimal` and `peer` servers' own lookup table. */
+export interface BenchmarkTenant {
+  readonly id: string;
+  /** Requests a minute its rate limiter allows (so high that no run reaches it, as in the `tenant` server's quota). */
+  readonly requestsPerMinute: number;
+}
+
 /** What {@link BenchmarkAdapterOptions.serve} gets in each server's process. */
 export interface BenchmarkServerSetup {
+  /** Which server to start; only `bare` and `tenant` unless {@link BenchmarkAdapterOptions.kinds} asks for more. */
+  readonly kind: BenchmarkKind;
   /**
    * The options to mount your adapter with, as they are: the full pipeline
-   * (header resolution, in-memory store, policy, in-memory quota). Undefined
-   * for the bare server, which mounts nothing (and must not load your
-   * adapter).
+   * (header resolution, in-memory store, policy, in-memory quota). Defined
+   * for the `tenant` server only; the others must not load your adapter.
    */
   readonly options: AdapterOptions | undefined;
   /**
-   * What `GET /hello` answers: `hello <tenant id>`, read from the tenant
-   * context (`currentTenantId()`) in the tenancy server, and the same text
-   * without it in the bare one.
+   * What `GET /hello` answers: `hello <tenant id>`. In the `tenant` server it
+   * reads the tenant context (`currentTenantId()`) and takes no argument; in
+   * `minimal` and `peer`, pass it the id your own context holds; in `bare` it
+   * answers `hello acme` without any context.
    */
-  readonly hello: () => string;
+  readonly hello: (tenantId?: string) => string;
+  /**
+   * The `minimal` and `peer` servers' tenants by id (the value of the
+   * `x-tenant-id` header); an unknown id must be answered with a 4xx
+   * status. Undefined for `bare` and `tenant`.
+   */
+  readonly tenants: ReadonlyMap<string, BenchmarkTenant> | undefined;
 }
 
 /** How {@link benchmarkAdapter} runs; every number also has an environment variable, and a default. */
@@ -33,10 +63,15 @@ export interface BenchmarkAdapterOptions {
   /**
    * Starts one server, in its own process: your framework, your adapter with
    * `options` unless they are undefined, and a `GET /hello` route that
-   * answers `hello()` with status 200; listens on `127.0.0.1` and a free
-   * port, and returns the port.
+   * answers `hello()` with status 200 (see {@link BenchmarkServerSetup} for
+   * each kind); listens on `127.0.0.1` and a free port, and returns the port.
    */
   serve(setup: BenchmarkServerSetup): Promise<number>;
+  /**
+   * The servers to compare, side by side in one run: `bare` and `tenant`
+   * always, and `minimal` and `peer` if listed. Default `['bare', 'tenant']`.
+   */
+  readonly kinds?: readonly BenchmarkKind[];
   /** Measured rounds, each one run of each server, in alternating order: `BENCH_ROUNDS`, else 6. */
   readonly rounds?: number;
   /** Seconds a measured run lasts: `BENCH_DURATION`, else 3. */
@@ -55,10 +90,33 @@ export interface BenchmarkRun {
   readonly usPerRequest: number;
 }
 
+/** One server's figures over the rounds. */
+export interface BenchmarkRow {
+  /** Mean req/s over the rounds. */
+  readonly rps: number;
+  /** Median CPU time per request over the rounds, in microseconds. */
+  readonly usPerRequest: number;
+}
+
+/** How the `tenant` server compares with another one, as medians of the paired rounds. */
+export interface BenchmarkComparison {
+  /** Median of each round's tenant/other req/s ratio. */
+  readonly rpsRatio: number;
+  /** Median of each round's other/tenant CPU time per request (1 = the same CPU; above 1 = tenant is cheaper). */
+  readonly cpuRatio: number;
+}
+
+/** One round: a run of each server it compared. */
+export type BenchmarkRound = { readonly bare: BenchmarkRun; readonly tenant: BenchmarkRun } & Partial<Record<'minimal' | 'peer', BenchmarkRun>>;
+
 /** What {@link benchmarkAdapter} measured, as it prints it. */
 export interface BenchmarkResult {
   readonly name: string;
-  readonly rounds: readonly { readonly bare: BenchmarkRun; readonly tenant: BenchmarkRun }[];
+  readonly rounds: readonly BenchmarkRound[];
+  /** Each server's figures over the rounds. */
+  readonly rows: Partial<Record<BenchmarkKind, BenchmarkRow>>;
+  /** The `tenant` server against `minimal` and `peer`, when they ran. */
+  readonly versus: Partial<Record<'minimal' | 'peer', BenchmarkComparison>>;
   /** Mean req/s of the bare server over the rounds. */
   readonly bare: number;
   /** Mean req/s of the server with tenancy over the rounds. */
@@ -73,23 +131,32 @@ export interface BenchmarkResult {
 
 /** The environment variable that tells a forked child which server to run. */
 const SERVE_ENV = 'TENANT_BENCH_SERVE';
-const KINDS = ['bare', 'tenant'] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS: readonly BenchmarkKind[] = ['bare', 'minimal', 'peer', 'tenant'];
+type Kind = BenchmarkKind;
+/** The tenant every request of a run asks for, and the limit no run reaches. */
+const TENANT_ID = 'acme';
+const LIMIT = 1e12;
 
 /**
  * Benchmarks an adapter over real HTTP on `127.0.0.1`: requests per second
- * on a hello route, bare framework vs framework with the full tenant
- * pipeline, driven by autocannon in alternating rounds, and the ratio.
+ * and CPU time per request on a hello route, bare framework vs framework
+ * with the full tenant pipeline (and, if asked, vs a hand-written minimal
+ * context and vs the peer stack of the framework's ecosystem), driven by
+ * autocannon in alternating rounds, with the ratios.
  *
  * Each server runs in its own child process (the script, started again), so
  * the bare one never pays for AsyncLocalStorage; autocannon runs in this
- * one. Besides req/s, each child's CPU time per request is measured: on a
- * busy machine it is steadier than req/s. It prints a line per round and a
- * summary, and resolves with the figures; in a server's process it serves,
- * and resolves with `undefined` once listening.
+ * one. Besides req/s, each child's CPU time per request is measured
+ * (`process.cpuUsage()` over the run / requests): on a busy machine it is
+ * steadier than req/s. It prints a line per round and a summary, and
+ * resolves with the figures; in a server's process it serves, and resolves
+ * with `undefined` once listening.
  *
- * Needs `autocannon` (an optional peer dependency) in the driving process.
- * Any non-2xx answer or connection error, warm-up included, fails the run.
+ * Before measuring, each server must answer `GET /hello` for the tenant
+ * `acme` with `hello acme`, and every server but `bare` must refuse an
+ * unknown tenant with a 4xx status. Needs `autocannon` (an optional peer
+ * dependency) in the driving process. Any non-2xx answer or connection
+ * error, warm-up included, fails the run.
  *
  * @example
  * ```js
@@ -114,7 +181,7 @@ type Kind = (typeof KINDS)[number];
 export async function benchmarkAdapter(options: BenchmarkAdapterOptions): Promise<BenchmarkResult | undefined> {
   const kind = process.env[SERVE_ENV];
   if (kind !== undefined) {
-    if (!isKind(kind)) throw new TypeError(`[@tenant/adapter-testkit] ${SERVE_ENV} must be bare or tenant, not ${JSON.stringify(kind)}`);
+    if (!isKind(kind)) throw new TypeError(`[@tenant/adapter-testkit] ${SERVE_ENV} must be one of ${KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
     await serveChild(options, kind);
     return undefined;
   }
@@ -131,15 +198,17 @@ async function serveChild(options: BenchmarkAdapterOptions, kind: Kind): Promise
     const { createMemoryTenantStore, currentTenantId } = await import('@tenant/core');
     const tenancy: AdapterOptions = {
       store: createMemoryTenantStore({
-        tenants: [{ id: 'acme', policy: { models: ['small', 'large'] }, quota: { requests: { limit: 1e12, windowMs: 60_000 } } }],
+        tenants: [{ id: TENANT_ID, policy: { models: ['small', 'large'] }, quota: { requests: { limit: LIMIT, windowMs: 60_000 } } }],
       }),
       policyRequest: () => ({ model: 'small' }),
       skipPaths: ['/health'],
     };
-    setup = { options: tenancy, hello: () => `hello ${currentTenantId()}` };
-  } else {
+    setup = { kind, options: tenancy, hello: () => `hello ${currentTenantId()}`, tenants: undefined };
+  } else if (kind === 'bare') {
     // the bare route answers the same text, without a tenant context
-    setup = { options: undefined, hello: () => 'hello acme' };
+    setup = { kind, options: undefined, hello: () => `hello ${TENANT_ID}`, tenants: undefined };
+  } else {
+    setup = { kind, options: undefined, hello: (id) => `hello ${String(id)}`, tenants: new Map([[TENANT_ID, { id: TENANT_ID, requestsPerMinute: LIMIT }]]) };
   }
   const port = await options.serve(setup);
   if (!Number.isInteger(port) || port <= 0) throw new TypeError(`[@tenant/adapter-testkit] serve() must resolve with the port it listens on, not ${String(port)}`);
@@ -202,7 +271,35 @@ const median = (xs: readonly number[]) => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** The kinds to run, in a fixed order: `bare` and `tenant` always, `minimal` and `peer` if asked. */
+function chosenKinds(kinds: readonly BenchmarkKind[] | undefined): Kind[] {
+  const asked = new Set<string>(kinds ?? []);
+  for (const kind of asked) {
+    if (!isKind(kind)) throw new RangeError(`[@tenant/adapter-testkit] benchmarkAdapter(): kinds must be among ${KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
+  }
+  return KINDS.filter((kind) => kind === 'bare' || kind === 'tenant' || asked.has(kind));
+}
+
+/** Checks what a server answers before it is measured: the hello text, and a refusal of an unknown tenant. */
+async function checkServer(kind: Kind, port: number): Promise<void> {
+  const url = `http://127.0.0.1:${port}/hello`;
+  const known = await fetch(url, { headers: { 'x-tenant-id': TENANT_ID } });
+  const text = await known.text();
+  if (known.status !== 200 || text !== `hello ${TENANT_ID}`) {
+    throw new Error(`[@tenant/adapter-testkit] the ${kind} server answered ${known.status} ${JSON.stringify(text.slice(0, 80))} to GET /hello for tenant ${TENANT_ID}, not 200 "hello ${TENANT_ID}"`);
+  }
+  if (kind === 'bare') return;
+  const unknown = await fetch(url, { headers: { 'x-tenant-id': 'no-such-tenant' } });
+  await unknown.arrayBuffer();
+  if (unknown.status < 400 || unknown.status >= 500) {
+    throw new Error(`[@tenant/adapter-testkit] the ${kind} server answered ${unknown.status} to GET /hello for an unknown tenant, not a 4xx refusal`);
+  }
+}
+
+const fixed = (value: number, digits: number, width: number) => value.toFixed(digits).padStart(width);
+
 async function drive(options: BenchmarkAdapterOptions): Promise<BenchmarkResult> {
+  const kinds = chosenKinds(options.kinds);
   const ROUNDS = Math.round(setting(options.rounds, 'rounds', 'BENCH_ROUNDS', 6));
   const DURATION = setting(options.duration, 'duration', 'BENCH_DURATION', 3);
   const CONNECTIONS = Math.round(setting(options.connections, 'connections', 'BENCH_CONNECTIONS', 10));
@@ -211,7 +308,7 @@ async function drive(options: BenchmarkAdapterOptions): Promise<BenchmarkResult>
 
   const servers: Partial<Record<Kind, Child>> = {};
   try {
-    for (const kind of KINDS) servers[kind] = await startChild(options.script, kind);
+    for (const kind of kinds) servers[kind] = await startChild(options.script, kind);
     const server = (kind: Kind) => servers[kind]!;
     const cpu = (kind: Kind) =>
       new Promise<number>((resolve) => {
@@ -219,37 +316,63 @@ async function drive(options: BenchmarkAdapterOptions): Promise<BenchmarkResult>
         server(kind).process.send('cpu');
       });
     const run = async (kind: Kind, duration: number) => {
-      const result = await autocannon({ url: `http://127.0.0.1:${server(kind).port}/hello`, connections: CONNECTIONS, duration, headers: { 'x-tenant-id': 'acme' } });
+      const result = await autocannon({ url: `http://127.0.0.1:${server(kind).port}/hello`, connections: CONNECTIONS, duration, headers: { 'x-tenant-id': TENANT_ID } });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${kind}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
       return result;
     };
 
-    // JIT and caches warm for both before anything is measured
-    for (const kind of KINDS) await run(kind, WARMUP);
-    const rounds: { bare: BenchmarkRun; tenant: BenchmarkRun }[] = [];
+    for (const kind of kinds) await checkServer(kind, server(kind).port);
+    // JIT and caches warm for all before anything is measured
+    for (const kind of kinds) await run(kind, WARMUP);
+    const rounds: BenchmarkRound[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       const measured: Partial<Record<Kind, BenchmarkRun>> = {};
-      for (const kind of round % 2 === 1 ? KINDS : ([...KINDS].reverse() as Kind[])) {
+      for (const kind of round % 2 === 1 ? kinds : [...kinds].reverse()) {
         await run(kind, 1); // warm-up
         const before = await cpu(kind);
         const result = await run(kind, DURATION);
         const usPerRequest = ((await cpu(kind)) - before) / result.requests.total;
         measured[kind] = { rps: result.requests.average, usPerRequest };
-        console.log(`round ${round} ${kind.padEnd(6)} ${result.requests.average.toFixed(0).padStart(6)} req/s  ${usPerRequest.toFixed(1).padStart(6)} µs CPU/request`);
+        console.log(`round ${round} ${kind.padEnd(7)} ${fixed(result.requests.average, 0, 6)} req/s  ${fixed(usPerRequest, 1, 6)} µs CPU/request`);
       }
-      rounds.push({ bare: measured.bare!, tenant: measured.tenant! });
+      rounds.push(measured as BenchmarkRound);
     }
 
-    const bare = mean(rounds.map((r) => r.bare.rps));
-    const tenant = mean(rounds.map((r) => r.tenant.rps));
-    const medianRatio = median(rounds.map((r) => r.tenant.rps / r.bare.rps));
-    const cpuRatio = median(rounds.map((r) => r.bare.usPerRequest / r.tenant.usPerRequest));
+    const rows: Partial<Record<Kind, BenchmarkRow>> = {};
+    for (const kind of kinds) {
+      rows[kind] = { rps: mean(rounds.map((r) => r[kind]!.rps)), usPerRequest: median(rounds.map((r) => r[kind]!.usPerRequest)) };
+    }
+    const compare = (other: Kind): BenchmarkComparison => ({
+      rpsRatio: median(rounds.map((r) => r.tenant.rps / r[other]!.rps)),
+      cpuRatio: median(rounds.map((r) => r[other]!.usPerRequest / r.tenant.usPerRequest)),
+    });
+    const versus: Partial<Record<'minimal' | 'peer', BenchmarkComparison>> = {};
+    for (const other of ['minimal', 'peer'] as const) if (kinds.includes(other)) versus[other] = compare(other);
+
+    const bare = rows.bare!.rps;
+    const tenant = rows.tenant!.rps;
+    const { rpsRatio: medianRatio, cpuRatio } = compare('bare');
     console.log(
       `\n${options.name} (node ${process.versions.node}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s): ` +
         `bare ${bare.toFixed(0)} req/s, with tenancy ${tenant.toFixed(0)} req/s, ratio ${(tenant / bare).toFixed(3)}; ` +
         `median ratio of paired rounds ${medianRatio.toFixed(3)}; CPU-time ratio (bare/tenant per request, median) ${cpuRatio.toFixed(3)} (target >= 0.90)`,
     );
-    return { name: options.name, rounds, bare, tenant, ratio: tenant / bare, medianRatio, cpuRatio };
+    if (kinds.length > 2) {
+      console.log(`\n${'server'.padEnd(8)} ${'req/s'.padStart(8)} ${'µs CPU/req'.padStart(11)}   tenant vs this: ${'req/s'.padStart(6)} ${'CPU'.padStart(6)}`);
+      for (const kind of kinds) {
+        const row = rows[kind]!;
+        const vs = kind === 'tenant' ? '' : `${fixed(median(rounds.map((r) => r.tenant.rps / r[kind]!.rps)), 3, 6)} ${fixed(median(rounds.map((r) => r[kind]!.usPerRequest / r.tenant.usPerRequest)), 3, 6)}`;
+        console.log(`${kind.padEnd(8)} ${fixed(row.rps, 0, 8)} ${fixed(row.usPerRequest, 1, 11)}   ${' '.repeat(16)}${vs}`);
+      }
+      const target = (other: 'minimal' | 'peer', at: number) => {
+        const comparison = versus[other];
+        if (!comparison) return '';
+        const met = comparison.cpuRatio >= at ? 'met' : 'MISSED';
+        return `@tenant vs ${other}: CPU ${comparison.cpuRatio.toFixed(3)}, req/s ${comparison.rpsRatio.toFixed(3)} (target >= ${at.toFixed(2)} by CPU: ${met})`;
+      };
+      console.log(['', target('peer', 1), target('minimal', 0.9)].filter((line, i) => i === 0 || line !== '').join('\n'));
+    }
+    return { name: options.name, rounds, rows, versus, bare, tenant, ratio: tenant / bare, medianRatio, cpuRatio };
   } finally {
     for (const child of Object.values(servers)) child.process.kill();
   }

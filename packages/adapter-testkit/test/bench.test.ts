@@ -19,11 +19,33 @@ describe('benchmarkAdapter', () => {
     expect(result.tenant).toBeGreaterThan(0);
     expect(result.ratio).toBeCloseTo(result.tenant / result.bare, 10);
     expect(result.rounds[0]!.tenant.usPerRequest).toBeGreaterThan(0);
+    expect(result.rounds[0]!.minimal).toBeUndefined();
+    expect(result.versus).toEqual({});
   }, 60_000);
 
   it('fails the run when a server answers anything but 2xx', async () => {
-    // the tenancy server answers 500: all of its requests count as non-2xx
+    // the tenancy server answers 500 once checked: its later requests count as non-2xx
     await expect(run({ BENCH_FIXTURE: 'fail' })).rejects.toMatchObject({ stderr: expect.stringMatching(/tenant: [1-9][0-9]* non-2xx answers/) as unknown });
+  }, 60_000);
+
+  it('puts all four servers side by side, with the ratios of tenant to minimal and to peer', async () => {
+    const { stdout } = await run({ BENCH_KINDS: 'peer,minimal' });
+    for (const kind of ['bare', 'minimal', 'peer', 'tenant']) expect(stdout).toMatch(new RegExp(`^round 1 ${kind} +[0-9]+ req/s +[0-9.]+ µs CPU/request$`, 'm'));
+    expect(stdout).toMatch(/^peer +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$/m);
+    expect(stdout).toMatch(/^@tenant vs peer: CPU [0-9.]+, req\/s [0-9.]+ \(target >= 1\.00 by CPU: (met|MISSED)\)$/m);
+    expect(stdout).toMatch(/^@tenant vs minimal: CPU [0-9.]+, req\/s [0-9.]+ \(target >= 0\.90 by CPU: (met|MISSED)\)$/m);
+    const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)![1]!) as BenchmarkResult;
+    const round = result.rounds[0]!;
+    expect(Object.keys(result.rows).sort()).toEqual(['bare', 'minimal', 'peer', 'tenant']);
+    expect(result.versus.peer!.cpuRatio).toBeCloseTo(round.peer!.usPerRequest / round.tenant.usPerRequest, 10);
+    expect(result.versus.minimal!.rpsRatio).toBeCloseTo(round.tenant.rps / round.minimal!.rps, 10);
+  }, 60_000);
+
+  it('checks each server before measuring it: the hello text, and a refusal of an unknown tenant', async () => {
+    await expect(run({ BENCH_FIXTURE: 'wrong' })).rejects.toMatchObject({ stderr: expect.stringMatching(/the tenant server answered 200 "hello" to GET \/hello for tenant acme/) as unknown });
+    await expect(run({ BENCH_FIXTURE: 'open', BENCH_KINDS: 'minimal' })).rejects.toMatchObject({
+      stderr: expect.stringMatching(/the minimal server answered 200 to GET \/hello for an unknown tenant, not a 4xx refusal/) as unknown,
+    });
   }, 60_000);
 
   it('refuses settings that are not positive numbers, before starting anything', async () => {
@@ -35,5 +57,6 @@ describe('benchmarkAdapter', () => {
     } finally {
       delete process.env['BENCH_DURATION'];
     }
+    await expect(benchmarkAdapter({ name: 'x', script: import.meta.url, serve, kinds: ['bare', 'fancy' as 'peer'] })).rejects.toThrow(/kinds must be among bare, minimal, peer, tenant, not "fancy"/);
   });
 });
