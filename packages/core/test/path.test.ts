@@ -8,6 +8,7 @@ import {
   createTenancy,
   routedRequest,
   tenancyFrom,
+  toTenantRequest,
   type PathRouting,
   type RoutedRequest,
   type TenantDecision,
@@ -133,6 +134,24 @@ describe('routedRequest', () => {
     expect(routed).toMatchObject({ path: '/projects/2/export', rawPath: '/Projects/2/%65xport/', route: '/projects/:id/export', method: 'GET' });
     expect(routed.header('x-a')).toBe('acme.test');
     expect(routedRequest({ ...request({ path: '/Chat/' }), routing: EXACT }).path).toBe('/Chat/');
+  });
+
+  it('reads a node:http view (copied rather than put under a new object) as the view itself, and never writes to it', () => {
+    const routing: PathRouting = { caseSensitive: false, strict: false };
+    const principal = { sub: 'u1' };
+    for (const options of [{}, { principal, route: '/projects/:id/export', routing }]) {
+      const req = { method: 'post', url: '/Projects/2/%65xport/?a=1', headers: { host: 'acme.test', 'x-a': ['1', '2'] } } as unknown as IncomingMessage;
+      const view = toTenantRequest(req, options);
+      const before = { ...view };
+      const routed = routedRequest(view);
+      expect(routed).toMatchObject({ ...before, path: '/projects/2/export', rawPath: '/Projects/2/%65xport/' });
+      expect([routed.method, routed.query, routed.host, routed.principal, routed.route, routed.routing]).toEqual([view.method, view.query, view.host, view.principal, view.route, view.routing]);
+      expect(routed.header('X-A')).toBe('1, 2');
+      expect(routed.header('host')).toBe('acme.test');
+      expect({ ...view }).toEqual(before);
+      // an ambiguous path is refused all the same
+      expect(() => routedRequest(toTenantRequest({ ...req, url: '/a%2Fb' } as IncomingMessage, options))).toThrow(TenantError);
+    }
   });
 });
 
