@@ -119,6 +119,70 @@ end
 return reply
 `;
 
+/**
+ * WINDOW_CHECK specialised for a call that limits one dimension: the same
+ * hash fields, the same arithmetic and writes as WINDOW_CHECK when the other
+ * dimension is unlimited (so a tenant may move between one and two limited
+ * dimensions), straight-line, with no tables or closures, and a short reply.
+ *
+ * KEYS: the tenant's hash. ARGV: sliding (1|0), dimension ('r' | 't'), limit, windowMs, want.
+ * Reply: now, allowed (1|0), wait, remainingBefore, remainingAfter, resetAt, window start.
+ */
+export const WINDOW_CHECK_ONE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = KEYS[1]
+local sliding = ARGV[1] == '1'
+local fw, fs, fc, fp = 'rw', 'rs', 'rc', 'rp'
+if ARGV[2] == 't' then fw, fs, fc, fp = 'tw', 'ts', 'tc', 'tp' end
+local L = tonumber(ARGV[3])
+local w = tonumber(ARGV[4])
+local want = tonumber(ARGV[5])
+local stored = redis.call('HMGET', key, fw, fs, fc, fp)
+local start = now - (now % w)
+local cur, prev, same = 0, 0, false
+if tonumber(stored[1]) == w then
+  local s = tonumber(stored[2])
+  if s == start then
+    cur = tonumber(stored[3]) or 0
+    prev = tonumber(stored[4]) or 0
+    same = true
+  elseif s == start - w then
+    prev = tonumber(stored[3]) or 0
+  end
+end
+local weighed = prev
+if not sliding then weighed = 0 end
+local elapsed = now - start
+local used = weighed * (w - elapsed) / w + cur
+local wait = 0
+if want > L then
+  wait = -1
+elseif used + want > L then
+  if cur + want > L then
+    local y = 0
+    if sliding then y = math.ceil(w * (cur + want - L) / cur) end
+    wait = start + w - now + y
+  else
+    wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
+  end
+end
+local ok = 1
+if wait ~= 0 then
+  ok = 0
+elseif want > 0 then
+  if same then
+    redis.call('HSET', key, fc, cur + want)
+  else
+    local horizon = start + w
+    if sliding then horizon = horizon + w end
+    redis.call('HSET', key, fw, w, fs, start, fc, cur + want, fp, prev)
+    redis.call('PEXPIREAT', key, horizon)
+  end
+end
+return { now, ok, wait, math.max(0, math.floor(L - used)), math.max(0, math.floor(L - used - want)), start + w, start }
+`;
+
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension: ticket window start, windowMs (0: not limited), delta. */
 export const WINDOW_SETTLE = `${NOW}${WINDOW_HELPERS}
 for i = 1, 2 do
