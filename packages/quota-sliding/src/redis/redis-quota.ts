@@ -147,18 +147,13 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     const want = (d === 'r' ? cost.requests : cost.tokens) ?? 0;
     const answer = await guard.run(() => checkOne!(key, sliding, d, limit.limit, limit.windowMs, want), 'quota', tenantId);
     if (!answer.ok) return degraded(tenantId, cost, limits);
-    const reply = answer.value as readonly unknown[];
-    const check: DimensionCheck = {
-      limit,
-      want,
-      wait: Number(reply[2]),
-      remainingBefore: Number(reply[3]),
-      remainingAfter: Number(reply[4]),
-      resetAt: Number(reply[5]),
-      data: Number(reply[6]),
-    };
+    const reply = answer.value as readonly number[];
+    const now = Number(reply[0]);
+    const wait = Number(reply[1]);
+    const start = now - (now % limit.windowMs);
+    const check: DimensionCheck = { limit, want, wait, remainingBefore: Number(reply[2]), remainingAfter: Number(reply[3]), resetAt: start + limit.windowMs, data: start };
     const checks: Checks = d === 'r' ? { requests: check, tokens: undefined } : { requests: undefined, tokens: check };
-    return toResult(tenantId, cost, limits, Number(reply[0]), checks, Number(reply[1]) === 1);
+    return toResult(tenantId, cost, limits, now, checks, wait === 0);
   };
 
   const consume = async (tenantId: string, cost: QuotaCost, limits: TenantQuota): Promise<QuotaResult> => {

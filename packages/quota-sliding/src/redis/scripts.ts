@@ -126,7 +126,8 @@ return reply
  * dimensions), straight-line, with no tables or closures, and a short reply.
  *
  * KEYS: the tenant's hash. ARGV: sliding (1|0), dimension ('r' | 't'), limit, windowMs, want.
- * Reply: now, allowed (1|0), wait, remainingBefore, remainingAfter, resetAt, window start.
+ * Reply: now, wait (0: admitted and counted), remainingBefore, remainingAfter; the
+ * window start is `now - now % windowMs`, as here.
  */
 export const WINDOW_CHECK_ONE = `
 local t = redis.call('TIME')
@@ -167,10 +168,7 @@ elseif used + want > L then
     wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
   end
 end
-local ok = 1
-if wait ~= 0 then
-  ok = 0
-elseif want > 0 then
+if wait == 0 and want > 0 then
   if same then
     redis.call('HSET', key, fc, cur + want)
   else
@@ -180,7 +178,7 @@ elseif want > 0 then
     redis.call('PEXPIREAT', key, horizon)
   end
 end
-return { now, ok, wait, math.max(0, math.floor(L - used)), math.max(0, math.floor(L - used - want)), start + w, start }
+return { now, wait, math.max(0, math.floor(L - used)), math.max(0, math.floor(L - used - want)) }
 `;
 
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension: ticket window start, windowMs (0: not limited), delta. */
