@@ -124,6 +124,20 @@ describe.each(backends.filter(([name]) => name.startsWith('redis')))('%s', (_nam
     for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(0);
   });
 
+  it('counts near 2^53 the same through the one- and two-dimension scripts', async () => {
+    const quota = make();
+    const tenant = `big-${Math.random().toString(36).slice(2, 8)}`;
+    const w = safeWindow(Date.now());
+    const L = Number.MAX_SAFE_INTEGER;
+    const both = { requests: { limit: 10, windowMs: w }, tokens: { limit: L, windowMs: w } };
+    const tokens = { tokens: both.tokens };
+    expect((await quota.consume(tenant, { requests: 1, tokens: 4_000_000_000_000_000 }, both)).allowed).toBe(true);
+    expect((await quota.consume(tenant, { tokens: 3 }, tokens)).dimensions.tokens?.remaining).toBe(L - 4_000_000_000_000_003);
+    expect((await quota.consume(tenant, { tokens: 5_000_000_000_000_000 }, tokens)).allowed).toBe(true);
+    expect((await quota.consume(tenant, { requests: 0, tokens: 0 }, both)).dimensions.tokens?.remaining).toBe(L - 9_000_000_000_000_003);
+    expect((await quota.consume(tenant, { tokens: 1_000_000_000_000_000 }, tokens)).allowed).toBe(false);
+  });
+
   it('puts every key of a tenant under one hash tag, even for ids with braces', async () => {
     const quota = make();
     const limits = { requests: { limit: 5, windowMs: 60_000 }, tokens: { limit: 5, windowMs: 60_000 } };

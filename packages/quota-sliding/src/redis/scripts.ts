@@ -170,7 +170,10 @@ elseif used + want > L then
 end
 if wait == 0 and want > 0 then
   if same then
-    redis.call('HSET', key, fc, cur + want)
+    -- The count is an integer below 2^53 (written as digits by either
+    -- script): HINCRBY by the argument as sent skips a number-to-text
+    -- conversion in Lua.
+    redis.call('HINCRBY', key, fc, ARGV[5])
   else
     local horizon = start + w
     if sliding then horizon = horizon + w end
