@@ -11,7 +11,7 @@ type Algorithm = SlidingAlgorithm | 'fixed';
 
 /** Script command names on the client: versioned, so two releases never share a name with different scripts. */
 const COMMANDS = {
-  windowCheck: 'tenantQuotaWindowCheckV1',
+  windowCheck: 'tenantQuotaWindowCheckV2',
   windowCheckOne: 'tenantQuotaWindowCheckOneV1',
   windowSettle: 'tenantQuotaWindowSettleV1',
   logCheck: 'tenantQuotaLogCheckV1',
