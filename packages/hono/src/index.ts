@@ -105,9 +105,11 @@ export function tenancy(options: HonoTenancyOptions): MiddlewareHandler<TenancyE
   return async (c, next) => {
     // policyRequest and cost get the canonical path of c.req.raw's URL, folded
     // by the options' `routing` (else the lax defaults, which cover Hono's
-    // case-sensitive, strict router). TODO: pass Hono's matched route as
-    // `route` (adapterFetchRequestRouted) where it can be told apart from
-    // middleware at this point (hono/route's matchedRoutes(c)).
+    // case-sensitive, strict router). Hono's matched route is not passed as
+    // `route`: at this point c.req.matchedRoutes mixes middleware and handlers
+    // registered with the same method ('ALL'), so the handler's route cannot
+    // be told apart reliably; the canonical path is the key (path-variants
+    // conformance case).
     const request = adapterFetchRequest(c.req.raw, adapterOptions, c);
     const decided = pipeline.decide(request);
     const decision = isPromiseLike(decided) ? await decided : decided;

@@ -52,11 +52,15 @@ async function memoryRows() {
   const rlf = new RateLimiterMemory({ points: 1_000_000_000, duration: 60 });
   const rlfTokens = new RateLimiterMemory({ points: 1_000_000_000, duration: 60, keyPrefix: 'tokens' });
   const cost = { requests: 1, tokens: 100 };
+  const ONE = { requests: 1 };
+  const HUGE_R = { requests: HUGE.requests };
   const cases = [
     ['rate-limiter-flexible RateLimiterMemory, await consume(): requests only', 1, true, (i) => rlf.consume(ids[i % TENANTS], 1)],
     ['rate-limiter-flexible, two RateLimiterMemory (requests, tokens), not atomic', 2, true, async (i) => { await rlf.consume(ids[i % TENANTS], 1); await rlfTokens.consume(ids[i % TENANTS], 100); }],
     ['@tenant/quota-sliding counter, await consume(): requests + tokens', 2, true, (i) => counter.consume(ids[i % TENANTS], cost, HUGE)],
     ['@tenant/quota-sliding counter, consumeSync(): requests + tokens', 2, false, (i) => counter.consumeSync(ids[i % TENANTS], cost, HUGE)],
+    ['@tenant/quota-sliding counter, await consume(): requests only', 1, true, (i) => counter.consume(ids[i % TENANTS], ONE, HUGE_R)],
+    ['@tenant/quota-sliding counter, consumeSync(): requests only', 1, false, (i) => counter.consumeSync(ids[i % TENANTS], ONE, HUGE_R)],
     ['@tenant/quota-sliding log (exact, 1 s window), consumeSync(): requests + tokens', 2, false, (i) => log.consumeSync(ids[i % TENANTS], cost, HUGE_1S)],
     ['@tenant/core fixed window, consumeSync(): requests + tokens (reference)', 2, false, (i) => fixed.consumeSync(ids[i % TENANTS], cost, HUGE)],
   ];
@@ -70,8 +74,10 @@ async function memoryRows() {
       totals[index].elapsed += r.elapsed;
     }
   }
-  const rows = cases.map(([name, dims], index) => [name, dims, fmt((totals[index].n / totals[index].elapsed) * 1000)]);
-  table(`In-memory checks per second (${fmt(TENANTS)} tenants)`, ['', 'dimensions', 'checks/s'], rows);
+  const rate = totals.map((t) => (t.n / t.elapsed) * 1000);
+  // Ratios: against rate-limiter-flexible with the same dimensions (row 0: one limiter, row 1: two), and against its single limiter.
+  const rows = cases.map(([name, dims], index) => [name, dims, fmt(rate[index]), index < 2 ? '' : `${fmt(rate[index] / rate[dims === 1 ? 0 : 1], 2)}×`, index < 1 ? '' : `${fmt(rate[index] / rate[0], 2)}×`]);
+  table(`In-memory checks per second (${fmt(TENANTS)} tenants)`, ['', 'dimensions', 'checks/s', 'vs RLF, same dimensions', 'vs RLF, one limiter'], rows);
 }
 
 // ---- Redis checks per second and latency ------------------------------
@@ -101,9 +107,13 @@ async function redisRows(client) {
   const rlfTokens = new RateLimiterRedis({ storeClient: client, points: 1_000_000_000, duration: 60, keyPrefix: `${PREFIX}rlft` });
   const cost = { requests: 1, tokens: 100 };
   const T = 1_000;
+  const ONE = { requests: 1 };
+  const HUGE_R = { requests: HUGE.requests };
   const cases = [
     ['rate-limiter-flexible RateLimiterRedis: requests only', 1, (i) => rlf.consume(ids[i % T], 1)],
     ['rate-limiter-flexible, two RateLimiterRedis (requests, tokens), not atomic', 2, async (i) => { await rlf.consume(ids[i % T], 1); await rlfTokens.consume(ids[i % T], 100); }],
+    ['@tenant/quota-sliding counter: requests only, one-dimension script', 1, (i) => counter.consume(ids[i % T], ONE, HUGE_R)],
+    ['@tenant/quota-sliding fixed window: requests only, one-dimension script', 1, (i) => fixed.consume(ids[i % T], ONE, HUGE_R)],
     ['@tenant/quota-sliding counter: requests + tokens, one script', 2, (i) => counter.consume(ids[i % T], cost, HUGE)],
     ['@tenant/quota-sliding log (exact, 1 s window): requests + tokens, one script', 2, (i) => log.consume(ids[i % T], cost, HUGE_1S)],
     ['@tenant/quota-sliding fixed window: requests + tokens, one script', 2, (i) => fixed.consume(ids[i % T], cost, HUGE)],
@@ -120,13 +130,14 @@ async function redisRows(client) {
       totals[index].latencies.push(...r.latencies);
     }
   }
+  const rate = totals.map(({ elapsed, latencies }) => (latencies.length / elapsed) * 1000);
   const rows = cases.map(([name, dims], index) => {
-    const { elapsed, latencies } = totals[index];
+    const { latencies } = totals[index];
     latencies.sort((a, b) => a - b);
     const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))];
-    return [name, dims, fmt((latencies.length / elapsed) * 1000), `${fmt(at(0.5) * 1000)} µs`, `${fmt(at(0.99) * 1000)} µs`];
+    return [name, dims, fmt(rate[index]), index < 2 ? '' : `${fmt(rate[index] / rate[dims === 1 ? 0 : 1], 2)}×`, `${fmt(at(0.5) * 1000)} µs`, `${fmt(at(0.99) * 1000)} µs`];
   });
-  table(`Redis checks per second (${fmt(T)} tenants, 64 in flight, auto-pipelining)`, ['', 'dimensions', 'checks/s', 'p50', 'p99'], rows);
+  table(`Redis checks per second (${fmt(T)} tenants, 64 in flight, auto-pipelining)`, ['', 'dimensions', 'checks/s', 'vs RLF, same dimensions', 'p50', 'p99'], rows);
 }
 
 // ---- memory per active tenant key --------------------------------------

@@ -19,16 +19,17 @@ afterAll(async () => {
 const W = 300;
 const L = 12;
 
-async function hammer(algorithm: SlidingAlgorithm) {
+async function hammer(algorithm: SlidingAlgorithm, oneDimension = false) {
   const quota = createRedisSlidingQuota({ client, prefix, algorithm, timeoutMs: 2_000 });
-  const limits = { requests: { limit: L, windowMs: W }, tokens: { limit: 3 * L, windowMs: W } };
+  // One limited dimension runs the counter's one-dimension script; two, the full one.
+  const limits = oneDimension ? { requests: { limit: L, windowMs: W } } : { requests: { limit: L, windowMs: W }, tokens: { limit: 3 * L, windowMs: W } };
   const admitted: { at: number; requests: number; tokens: number }[] = [];
   const until = Date.now() + 4 * W;
   let n = 0;
   const lane = async () => {
     while (Date.now() < until) {
       const tokens = 1 + (n++ % 5);
-      const result = await quota.consume(`edge-${algorithm}`, { requests: 1, tokens }, limits);
+      const result = await quota.consume(`edge-${algorithm}-${oneDimension ? 1 : 2}`, { requests: 1, tokens }, limits);
       expect(result.reason).not.toBe('backend_unavailable');
       if (result.ticket) admitted.push({ at: result.ticket.at, requests: 1, tokens });
     }
@@ -69,4 +70,10 @@ it('counter: stays within the documented bound L × (1 + d/w) across edges', asy
     expect(requests).toBeLessThanOrEqual(Math.floor(L * (1 + (d + 1) / W)));
     expect(tokens).toBeLessThanOrEqual(Math.floor(3 * L * (1 + (d + 1) / W)));
   }
+});
+
+it('counter, one dimension (its own script): stays within the same bound across edges', async () => {
+  const admitted = await hammer('counter', true);
+  expect(admitted.length).toBeGreaterThan(2 * L);
+  for (const [requests, , d] of runs(admitted)) expect(requests).toBeLessThanOrEqual(Math.floor(L * (1 + (d + 1) / W)));
 });

@@ -46,6 +46,14 @@ it('runs every algorithm on a 3-node Cluster with no CROSSSLOT, exactly', async 
     await quota.settle(ticket, { requests: 1, tokens: 0 });
     expect((await quota.consume(ticket.tenantId, { tokens: 0 }, limits)).dimensions.tokens?.remaining).toBe(100 - 50 + 5);
   }
+  // One limited dimension: the window counters' one-dimension script, as exact.
+  const one = { tokens: { limit: 50, windowMs: 3_600_000 } };
+  for (const algorithm of ['counter', 'log', 'fixed'] as const) {
+    const quota = algorithm === 'fixed' ? createRedisFixedWindowQuota({ client, hooks, prefix: 'one:', timeoutMs: 2_000 }) : createRedisSlidingQuota({ client, hooks, algorithm, prefix: 'one:', timeoutMs: 2_000 });
+    const results = await Promise.all(tenants.flatMap((tenant) => Array.from({ length: 15 }, () => quota.consume(tenant, { requests: 1, tokens: 5 }, one))));
+    expect(results.filter((r) => r.reason === 'backend_unavailable')).toEqual([]);
+    for (const tenant of tenants) expect(results.filter((r) => r.ticket?.tenantId === tenant)).toHaveLength(10);
+  }
   expect(errors).toEqual([]);
   // The tenants really spread over the nodes.
   const nodesWithKeys = await Promise.all(client.nodes('master').map(async (node) => (await node.dbsize()) > 0));

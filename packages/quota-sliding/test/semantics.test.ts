@@ -104,6 +104,40 @@ describe.each(backends.filter(([name]) => name.startsWith('redis')))('%s', (_nam
     expect(after.dimensions.tokens?.remaining).toBe(1_000 - tokens);
   });
 
+  // One limited dimension takes the window counters' one-dimension script: as exact.
+  it.each(['requests', 'tokens'] as const)('admits exactly the limit under concurrent calls, %s alone', async (d) => {
+    const quota = make();
+    const tenant = `busy-${d}-${Math.random().toString(36).slice(2, 8)}`;
+    const limits = { [d]: { limit: 100, windowMs: safeWindow(Date.now()) } };
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => quota.consume(tenant, { [d]: i % 3 === 0 ? 2 : 1 }, limits)));
+    expect(results.filter((r) => r.reason === 'backend_unavailable')).toEqual([]);
+    const used = results.reduce((sum, r) => sum + (r.allowed ? (r.ticket?.cost[d] ?? 0) : 0), 0);
+    expect(used).toBeLessThanOrEqual(100);
+    expect(used).toBeGreaterThanOrEqual(99);
+    const after = await quota.consume(tenant, { [d]: 0 }, limits);
+    expect(after.dimensions[d]?.remaining).toBe(100 - used);
+    // The same state read by the two-dimension script (the other dimension now limited too).
+    const both = await quota.consume(tenant, { requests: 0, tokens: 0 }, { requests: { limit: 1_000, windowMs: limits[d]!.windowMs }, tokens: { limit: 1_000, windowMs: limits[d]!.windowMs }, ...limits });
+    expect(both.dimensions[d]?.remaining).toBe(100 - used);
+    const keys = await client.keys(`${prefix}{${tenant}}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('counts near 2^53 the same through the one- and two-dimension scripts', async () => {
+    const quota = make();
+    const tenant = `big-${Math.random().toString(36).slice(2, 8)}`;
+    const w = safeWindow(Date.now());
+    const L = Number.MAX_SAFE_INTEGER;
+    const both = { requests: { limit: 10, windowMs: w }, tokens: { limit: L, windowMs: w } };
+    const tokens = { tokens: both.tokens };
+    expect((await quota.consume(tenant, { requests: 1, tokens: 4_000_000_000_000_000 }, both)).allowed).toBe(true);
+    expect((await quota.consume(tenant, { tokens: 3 }, tokens)).dimensions.tokens?.remaining).toBe(L - 4_000_000_000_000_003);
+    expect((await quota.consume(tenant, { tokens: 5_000_000_000_000_000 }, tokens)).allowed).toBe(true);
+    expect((await quota.consume(tenant, { requests: 0, tokens: 0 }, both)).dimensions.tokens?.remaining).toBe(L - 9_000_000_000_000_003);
+    expect((await quota.consume(tenant, { tokens: 1_000_000_000_000_000 }, tokens)).allowed).toBe(false);
+  });
+
   it('puts every key of a tenant under one hash tag, even for ids with braces', async () => {
     const quota = make();
     const limits = { requests: { limit: 5, windowMs: 60_000 }, tokens: { limit: 5, windowMs: 60_000 } };

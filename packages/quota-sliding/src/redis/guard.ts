@@ -1,4 +1,4 @@
-import { TenantError, withinTime, type ErrorPhase } from '@tenant/core';
+import { TenantError, type ErrorPhase } from '@tenant/core';
 import type { BackendState } from '../types.js';
 
 /** Options of {@link createGuard} (internal: not exported by the package). */
@@ -42,6 +42,43 @@ export function createGuard(options: GuardOptions): Guard {
     }
   };
 
+  // Every call waits at most timeoutMs. One timer per guard, not one per
+  // call: calls start in deadline order (same timeoutMs), so a FIFO of the
+  // calls in flight is sorted, and the timer is armed for its oldest one.
+  interface Pending {
+    readonly deadline: number;
+    reject: ((error: Error) => void) | undefined;
+  }
+  const queue: Pending[] = [];
+  let head = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drop = () => {
+    while (head < queue.length && queue[head]!.reject === undefined) head++;
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+  };
+  const arm = () => {
+    timer = undefined;
+    const now = performance.now();
+    drop();
+    while (head < queue.length && queue[head]!.deadline <= now) {
+      const entry = queue[head++]!;
+      const reject = entry.reject;
+      entry.reject = undefined;
+      reject?.(new Error(`no answer from Redis within ${timeoutMs} ms`));
+      drop();
+    }
+    if (head < queue.length) {
+      timer = setTimeout(arm, Math.max(1, Math.ceil(queue[head]!.deadline - now)));
+      timer.unref?.();
+    }
+  };
+
   const withTimeout = <T>(call: () => Promise<T>): Promise<T> => {
     let pending: Promise<T>;
     try {
@@ -49,7 +86,26 @@ export function createGuard(options: GuardOptions): Guard {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return withinTime(pending, timeoutMs, () => new Error(`no answer from Redis within ${timeoutMs} ms`));
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = { deadline: performance.now() + timeoutMs, reject };
+      queue.push(entry);
+      if (timer === undefined) {
+        timer = setTimeout(arm, timeoutMs);
+        timer.unref?.();
+      }
+      pending.then(
+        (value) => {
+          if (entry.reject === undefined) return; // timed out already
+          entry.reject = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (entry.reject === undefined) return;
+          entry.reject = undefined;
+          reject(error as Error);
+        },
+      );
+    });
   };
 
   return {

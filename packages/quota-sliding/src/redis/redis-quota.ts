@@ -4,14 +4,15 @@ import { checkLimits, createSettledSet, isUnlimited, toResult, ticketNumber, UNL
 import type { FailurePolicy, RedisQuota, RedisQuotaClient, RedisQuotaOptions, RedisSlidingQuotaOptions, SlidingAlgorithm } from '../types.js';
 import { createGuard, type Guard } from './guard.js';
 import { keySlot, logKey, tenantStem } from './keys.js';
-import { LOG_CHECK, LOG_SETTLE, WINDOW_CHECK, WINDOW_SETTLE } from './scripts.js';
+import { LOG_CHECK, LOG_SETTLE, WINDOW_CHECK, WINDOW_CHECK_ONE, WINDOW_SETTLE } from './scripts.js';
 
 type Command = (...args: (string | number)[]) => Promise<unknown>;
 type Algorithm = SlidingAlgorithm | 'fixed';
 
 /** Script command names on the client: versioned, so two releases never share a name with different scripts. */
 const COMMANDS = {
-  windowCheck: 'tenantQuotaWindowCheckV1',
+  windowCheck: 'tenantQuotaWindowCheckV2',
+  windowCheckOne: 'tenantQuotaWindowCheckOneV1',
   windowSettle: 'tenantQuotaWindowSettleV1',
   logCheck: 'tenantQuotaLogCheckV1',
   logSettle: 'tenantQuotaLogSettleV1',
@@ -119,7 +120,10 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
   } else {
     client.defineCommand(COMMANDS.windowCheck, { numberOfKeys: 1, lua: WINDOW_CHECK });
     client.defineCommand(COMMANDS.windowSettle, { numberOfKeys: 1, lua: WINDOW_SETTLE });
+    client.defineCommand(COMMANDS.windowCheckOne, { numberOfKeys: 1, lua: WINDOW_CHECK_ONE });
   }
+  // The one-dimension script, called directly: (key, sliding, 'r' | 't', limit, windowMs, want).
+  const checkOne = isLog ? undefined : command(client, COMMANDS.windowCheckOne);
   const check = command(client, isLog ? COMMANDS.logCheck : COMMANDS.windowCheck);
   const settleCommand = command(client, isLog ? COMMANDS.logSettle : COMMANDS.windowSettle);
 
@@ -135,15 +139,34 @@ function createRedisQuota(options: RedisQuotaOptions, algorithm: Algorithm): Red
     return ticket === undefined ? { ...result, degraded: 'fallback' } : { ...result, degraded: 'fallback', ticket: { ...ticket, data: { ...ticket.data, via: VIA_FALLBACK } } };
   };
 
+  const consumeOne = async (tenantId: string, cost: QuotaCost, limits: TenantQuota, d: 'r' | 't'): Promise<QuotaResult> => {
+    const key = `${tenantStem(prefix, tenantId)}:${kind}`;
+    const guard = guardOf(key);
+    if (guard.skip()) return degraded(tenantId, cost, limits);
+    const limit = (d === 'r' ? limits.requests : limits.tokens)!;
+    const want = (d === 'r' ? cost.requests : cost.tokens) ?? 0;
+    const answer = await guard.run(() => checkOne!(key, sliding, d, limit.limit, limit.windowMs, want), 'quota', tenantId);
+    if (!answer.ok) return degraded(tenantId, cost, limits);
+    const reply = answer.value as readonly number[];
+    const now = Number(reply[0]);
+    const wait = Number(reply[1]);
+    const start = now - (now % limit.windowMs);
+    const check: DimensionCheck = { limit, want, wait, remainingBefore: Number(reply[2]), remainingAfter: Number(reply[3]), resetAt: start + limit.windowMs, data: start };
+    const checks: Checks = d === 'r' ? { requests: check, tokens: undefined } : { requests: undefined, tokens: check };
+    return toResult(tenantId, cost, limits, now, checks, wait === 0);
+  };
+
   const consume = async (tenantId: string, cost: QuotaCost, limits: TenantQuota): Promise<QuotaResult> => {
     if (typeof tenantId !== 'string' || tenantId === '') throw new TypeError('[@tenant/quota-sliding] tenantId must be a non-empty string');
     checkQuotaCost(cost);
     checkLimits(limits);
     if (isUnlimited(limits)) return UNLIMITED;
+    const { requests: r, tokens: t } = limits;
+    // One limited dimension on a window counter: the smaller script, one round trip, as atomic.
+    if (checkOne !== undefined && (r === undefined || t === undefined)) return consumeOne(tenantId, cost, limits, r === undefined ? 't' : 'r');
     const args: (string | number)[] = keysOf(tenantId, limits);
     const guard = guardOf(args[0] as string);
     if (guard.skip()) return degraded(tenantId, cost, limits);
-    const { requests: r, tokens: t } = limits;
     if (!isLog) args.push(sliding);
     args.push(r?.limit ?? -1, r?.windowMs ?? 0, cost.requests ?? 0, t?.limit ?? -1, t?.windowMs ?? 0, cost.tokens ?? 0);
     const answer = await guard.run(() => check(...args), 'quota', tenantId);

@@ -73,50 +73,168 @@ local function save()
 end
 `;
 
-/** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension (requests, tokens): limit (-1: unlimited), windowMs, want. */
-export const WINDOW_CHECK = `${NOW}${WINDOW_HELPERS}
-local reply = { now, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
-local staged = {}
-for i = 1, 2 do
-  local L = tonumber(ARGV[i * 3 - 1])
-  if L >= 0 then
-    local w = tonumber(ARGV[i * 3])
-    local want = tonumber(ARGV[i * 3 + 1])
-    local start, cur, prev, same = parse(i, w)
-    local weighed = prev
-    if not sliding then weighed = 0 end
-    local elapsed = now - start
-    local used = weighed * (w - elapsed) / w + cur
-    local wait = 0
-    if want > L then
-      wait = -1
-    elseif used + want > L then
-      if cur + want > L then
-        local y = 0
-        if sliding then y = math.ceil(w * (cur + want - L) / cur) end
-        wait = start + w - now + y
+/**
+ * KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension (requests, tokens): limit (-1: unlimited), windowMs, want.
+ * Reply: now, allowed (1|0), then per dimension: wait, remainingBefore, remainingAfter, resetAt, window start (zeros when unlimited).
+ * Straight-line: one closure, multiple return values instead of tables, one table for the write.
+ */
+export const WINDOW_CHECK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sliding = ARGV[1] == '1'
+local key = KEYS[1]
+local stored = redis.call('HMGET', key, 'rw', 'rs', 'rc', 'rp', 'tw', 'ts', 'tc', 'tp')
+local floor, ceil, max = math.floor, math.ceil, math.max
+-- One dimension (i: 0 requests, 1 tokens): limited?, wait, before, after, start, w, want, cur, prev, same.
+local function check(i)
+  local L = tonumber(ARGV[i * 3 + 2])
+  if L < 0 then return false end
+  local w = tonumber(ARGV[i * 3 + 3])
+  local want = tonumber(ARGV[i * 3 + 4])
+  local start = now - (now % w)
+  local cur, prev, same = 0, 0, false
+  local b = i * 4
+  if tonumber(stored[b + 1]) == w then
+    local s = tonumber(stored[b + 2])
+    if s == start then
+      cur = tonumber(stored[b + 3]) or 0
+      prev = tonumber(stored[b + 4]) or 0
+      same = true
+    elseif s == start - w then
+      prev = tonumber(stored[b + 3]) or 0
+    end
+  end
+  local weighed = prev
+  if not sliding then weighed = 0 end
+  local elapsed = now - start
+  local used = weighed * (w - elapsed) / w + cur
+  local wait = 0
+  if want > L then
+    wait = -1
+  elseif used + want > L then
+    if cur + want > L then
+      local y = 0
+      if sliding then y = ceil(w * (cur + want - L) / cur) end
+      wait = start + w - now + y
+    else
+      wait = max(1, ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
+    end
+  end
+  return true, wait, max(0, floor(L - used)), max(0, floor(L - used - want)), start, w, want, cur, prev, same
+end
+local rl, rwait, rb, ra, rs, rw, rwant, rcur, rprev, rsame = check(0)
+local tl, twait, tb, ta, ts, tw, twant, tcur, tprev, tsame = check(1)
+local ok = 1
+if (rl and rwait ~= 0) or (tl and twait ~= 0) then ok = 0 end
+if ok == 1 then
+  -- Within the same window only the count changes: write just that field.
+  -- The expiry (absolute, the same for every call within a window) is set
+  -- when a limited dimension's window starts (or the key is new).
+  local fields = {}
+  local n = 0
+  local rolled = false
+  local expire_at = 0
+  if rl then
+    if not rsame then rolled = true end
+    local horizon = rs + rw
+    if sliding then horizon = horizon + rw end
+    if horizon > expire_at then expire_at = horizon end
+    if rwant > 0 then
+      if rsame then
+        fields[n + 1] = 'rc'; fields[n + 2] = rcur + rwant; n = n + 2
       else
-        wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
+        fields[n + 1] = 'rw'; fields[n + 2] = rw; fields[n + 3] = 'rs'; fields[n + 4] = rs
+        fields[n + 5] = 'rc'; fields[n + 6] = rcur + rwant; fields[n + 7] = 'rp'; fields[n + 8] = rprev; n = n + 8
       end
     end
-    if wait ~= 0 then reply[2] = 0 end
-    local at = i * 5 - 2
-    reply[at] = wait
-    reply[at + 1] = math.max(0, math.floor(L - used))
-    reply[at + 2] = math.max(0, math.floor(L - used - want))
-    reply[at + 3] = start + w
-    reply[at + 4] = start
-    if want > 0 then staged[i] = { w, start, cur + want, prev, same } end
+  end
+  if tl then
+    if not tsame then rolled = true end
+    local horizon = ts + tw
+    if sliding then horizon = horizon + tw end
+    if horizon > expire_at then expire_at = horizon end
+    if twant > 0 then
+      if tsame then
+        fields[n + 1] = 'tc'; fields[n + 2] = tcur + twant; n = n + 2
+      else
+        fields[n + 1] = 'tw'; fields[n + 2] = tw; fields[n + 3] = 'ts'; fields[n + 4] = ts
+        fields[n + 5] = 'tc'; fields[n + 6] = tcur + twant; fields[n + 7] = 'tp'; fields[n + 8] = tprev; n = n + 8
+      end
+    end
+  end
+  if n > 0 then
+    redis.call('HSET', key, unpack(fields))
+    if rolled then redis.call('PEXPIREAT', key, expire_at) end
   end
 end
-if reply[2] == 1 then
-  for i = 1, 2 do
-    local s = staged[i]
-    if s then stage(i, s[1], s[2], s[3], s[4], s[5]) end
+if not rl then rwait, rb, ra, rs, rw = 0, 0, 0, 0, 0 end
+if not tl then twait, tb, ta, ts, tw = 0, 0, 0, 0, 0 end
+return { now, ok, rwait, rb, ra, rs + rw, rs, twait, tb, ta, ts + tw, ts }
+`;
+
+/**
+ * WINDOW_CHECK specialised for a call that limits one dimension: the same
+ * hash fields, the same arithmetic and writes as WINDOW_CHECK when the other
+ * dimension is unlimited (so a tenant may move between one and two limited
+ * dimensions), straight-line, with no tables or closures, and a short reply.
+ *
+ * KEYS: the tenant's hash. ARGV: sliding (1|0), dimension ('r' | 't'), limit, windowMs, want.
+ * Reply: now, wait (0: admitted and counted), remainingBefore, remainingAfter; the
+ * window start is `now - now % windowMs`, as here.
+ */
+export const WINDOW_CHECK_ONE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local key = KEYS[1]
+local sliding = ARGV[1] == '1'
+local fw, fs, fc, fp = 'rw', 'rs', 'rc', 'rp'
+if ARGV[2] == 't' then fw, fs, fc, fp = 'tw', 'ts', 'tc', 'tp' end
+local L = tonumber(ARGV[3])
+local w = tonumber(ARGV[4])
+local want = tonumber(ARGV[5])
+local stored = redis.call('HMGET', key, fw, fs, fc, fp)
+local start = now - (now % w)
+local cur, prev, same = 0, 0, false
+if tonumber(stored[1]) == w then
+  local s = tonumber(stored[2])
+  if s == start then
+    cur = tonumber(stored[3]) or 0
+    prev = tonumber(stored[4]) or 0
+    same = true
+  elseif s == start - w then
+    prev = tonumber(stored[3]) or 0
   end
-  save()
 end
-return reply
+local weighed = prev
+if not sliding then weighed = 0 end
+local elapsed = now - start
+local used = weighed * (w - elapsed) / w + cur
+local wait = 0
+if want > L then
+  wait = -1
+elseif used + want > L then
+  if cur + want > L then
+    local y = 0
+    if sliding then y = math.ceil(w * (cur + want - L) / cur) end
+    wait = start + w - now + y
+  else
+    wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
+  end
+end
+if wait == 0 and want > 0 then
+  if same then
+    -- The count is an integer below 2^53 (written as digits by either
+    -- script): HINCRBY by the argument as sent skips a number-to-text
+    -- conversion in Lua.
+    redis.call('HINCRBY', key, fc, ARGV[5])
+  else
+    local horizon = start + w
+    if sliding then horizon = horizon + w end
+    redis.call('HSET', key, fw, w, fs, start, fc, cur + want, fp, prev)
+    redis.call('PEXPIREAT', key, horizon)
+  end
+end
+return { now, wait, math.max(0, math.floor(L - used)), math.max(0, math.floor(L - used - want)) }
 `;
 
 /** KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension: ticket window start, windowMs (0: not limited), delta. */
