@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentTenantId } from '@tenant/core/fetch';
-import { CONFORMANCE_ROUTES, contextsAcrossAwaits, routeOf, type HandlerCallListener } from './handler.js';
+import { CONFORMANCE_ROUTES, contextsAcrossAwaits, contextsInCallbacks, routeOf, type HandlerCallListener } from './handler.js';
 import type { FetchConformanceHandler } from './types.js';
 
 const here = (): string | null => currentTenantId() ?? null;
 const encoder = new TextEncoder();
-
-function callback(register: (done: () => void) => void): Promise<string | null> {
-  return new Promise((resolve) => register(() => resolve(here())));
-}
 
 async function readBody(body: ReadableStream<Uint8Array> | null, onChunk?: (size: number) => void): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
@@ -58,17 +53,7 @@ export function createFetchConformanceHandler(onCall?: HandlerCallListener, requ
         return Response.json({ ...base, contexts: await contextsAcrossAwaits(query.get('ms')) });
       }
       case CONFORMANCE_ROUTES.timer: {
-        const emitter = new EventEmitter();
-        const contexts = await Promise.all([
-          callback((done) => setTimeout(done, 2)),
-          callback((done) => setImmediate(done)),
-          callback((done) => process.nextTick(done)),
-          callback((done) => queueMicrotask(done)),
-          callback((done) => {
-            emitter.once('ping', done);
-            setTimeout(() => emitter.emit('ping'), 1);
-          }),
-        ]);
+        const contexts = await contextsInCallbacks();
         return Response.json({ ...base, contexts });
       }
       case CONFORMANCE_ROUTES.stream: {

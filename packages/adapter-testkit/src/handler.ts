@@ -87,6 +87,25 @@ function callback(register: (done: () => void) => void): Promise<string | null> 
   return new Promise((resolve) => register(() => resolve(here())));
 }
 
+/**
+ * The tenant id seen in callbacks (`setTimeout`, `setImmediate`,
+ * `process.nextTick`, `queueMicrotask`, an emitter fired from a timer): the
+ * timer route of both handlers.
+ */
+export function contextsInCallbacks(): Promise<(string | null)[]> {
+  const emitter = new EventEmitter();
+  return Promise.all([
+    callback((done) => setTimeout(done, 2)),
+    callback((done) => setImmediate(done)),
+    callback((done) => process.nextTick(done)),
+    callback((done) => queueMicrotask(done)),
+    callback((done) => {
+      emitter.once('ping', done);
+      setTimeout(() => emitter.emit('ping'), 1);
+    }),
+  ]);
+}
+
 async function readBody(stream: Readable | IncomingMessage, onChunk?: (size: number) => void): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -121,17 +140,7 @@ export function createConformanceHandler(onCall?: HandlerCallListener, requestId
         return;
       }
       case CONFORMANCE_ROUTES.timer: {
-        const emitter = new EventEmitter();
-        const contexts = await Promise.all([
-          callback((done) => setTimeout(done, 2)),
-          callback((done) => setImmediate(done)),
-          callback((done) => process.nextTick(done)),
-          callback((done) => queueMicrotask(done)),
-          callback((done) => {
-            emitter.once('ping', done);
-            setTimeout(() => emitter.emit('ping'), 1);
-          }),
-        ]);
+        const contexts = await contextsInCallbacks();
         sendJson(res, { ...base, contexts });
         return;
       }
