@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { TenantRequest } from '@tenant/interfaces';
-import { markPlainView } from './path.js';
 import { hostOfTarget, splitUrl, type ToTenantRequestOptions } from './url.js';
 
 export { splitUrl, type ToTenantRequestOptions } from './url.js';
@@ -38,5 +37,5 @@ export function toTenantRequest(req: IncomingMessage, options: ToTenantRequestOp
     ...(options.route === undefined ? {} : { route: options.route }),
     ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
-  return markPlainView(view);
+  return view;
 }
