@@ -114,9 +114,10 @@ export function canonicalPath(path: string, routing: PathRouting = {}): string {
  * The view `policyRequest`, `cost` and `actualCost` receive: `request` with
  * `path` canonical (by `request.routing`) and the received path as
  * `rawPath`. Everything else of the view (methods, `route`, `principal`,
- * fields an adapter added) reads as in `request`: a view built by
- * `toTenantRequest()` is copied, any other is read through (the new view's
- * prototype is `request`), so read its fields rather than spreading it.
+ * fields an adapter added) reads as in `request`: a plain-object view (as
+ * `toTenantRequest()` builds) is copied, a view of any other class is read
+ * through (the new view's prototype is `request`), so read its fields rather
+ * than spreading it.
  *
  * @throws TenantError `path_invalid` when the path is ambiguous (see {@link canonicalPath}).
  *
