@@ -22,7 +22,13 @@ describe('recipe: moving from row-level to schema per tenant (PostgreSQL)', () =
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${database}`;
     // one connection: what a transaction sets must not reach the next user of the pool
-    db = new Kysely<NotesDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.href, max: 1 }) }) });
+    const pool = new pg.Pool({ connectionString: url.href, max: 1 });
+    // pool.end() resolves before its clients' sockets have closed: the `drop database … with (force)`
+    // below may terminate one of them, and node-postgres emits that as an `error` on the pool, which
+    // ends the process unless someone listens. During the tests an error fails the query that met it.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    db = new Kysely<NotesDatabase>({ dialect: new PostgresDialect({ pool }) });
     await db.schema
       .createTable('notes')
       .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
