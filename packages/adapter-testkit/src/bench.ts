@@ -1,6 +1,9 @@
 // No value import of @tenant/core here: the bare server's process must never
 // load it (nor AsyncLocalStorage), so the tenancy server imports it itself.
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AdapterOptions } from '@tenant/core';
 
 /**
@@ -80,6 +83,29 @@ export interface BenchmarkAdapterOptions {
   readonly connections?: number;
   /** Seconds of warm-up for each server before the first round: `BENCH_WARMUP`, else 3. */
   readonly warmup?: number;
+  /**
+   * Count instructions instead of timing (`BENCH_INSTRUCTIONS=1`): each
+   * server runs under valgrind's callgrind, which counts the user-space
+   * instructions it executes for a fixed number of requests after a warm-up
+   * (`BENCH_INSTRUCTIONS_WARMUP`, else 15,000; `BENCH_INSTRUCTIONS_REQUESTS`,
+   * else 5,000). The counts do not depend on what else the machine is doing
+   * (repeated runs agree within a few per cent, the JIT's tiering being the
+   * rest), where CPU time per request on a shared machine moves by far more;
+   * they leave out the kernel's work (the socket writes and reads, the same
+   * per request for every server). Needs `valgrind` and `callgrind_control`
+   * on the `PATH`; a server runs about 50 times slower under it, so a run
+   * takes a minute or two per server.
+   */
+  readonly instructions?: boolean;
+}
+
+/** What {@link benchmarkAdapter} counted in instruction mode ({@link BenchmarkAdapterOptions.instructions}). */
+export interface BenchmarkInstructions {
+  readonly name: string;
+  /** User-space instructions per request, by server. */
+  readonly perRequest: Partial<Record<BenchmarkKind, number>>;
+  /** Other server's instructions / the tenant server's (above 1: the tenant server executes fewer). */
+  readonly versus: Partial<Record<'bare' | 'minimal' | 'peer', number>>;
 }
 
 /** One server's figures in one round. */
@@ -178,14 +204,17 @@ const LIMIT = 1e12;
  * });
  * ```
  */
-export async function benchmarkAdapter(options: BenchmarkAdapterOptions): Promise<BenchmarkResult | undefined> {
+export async function benchmarkAdapter(options: BenchmarkAdapterOptions & { readonly instructions: true }): Promise<BenchmarkInstructions | undefined>;
+export async function benchmarkAdapter(options: BenchmarkAdapterOptions): Promise<BenchmarkResult | BenchmarkInstructions | undefined>;
+export async function benchmarkAdapter(options: BenchmarkAdapterOptions): Promise<BenchmarkResult | BenchmarkInstructions | undefined> {
   const kind = process.env[SERVE_ENV];
   if (kind !== undefined) {
     if (!isKind(kind)) throw new TypeError(`[@tenant/adapter-testkit] ${SERVE_ENV} must be one of ${KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
     await serveChild(options, kind);
     return undefined;
   }
-  return drive(options);
+  const instructions = options.instructions ?? ['1', 'true'].includes(process.env['BENCH_INSTRUCTIONS']?.trim().toLowerCase() ?? '');
+  return instructions ? countInstructions(options) : drive(options);
 }
 
 const isKind = (value: string): value is Kind => (KINDS as readonly string[]).includes(value);
@@ -236,7 +265,7 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
 }
-type Autocannon = (options: { url: string; connections: number; duration: number; headers: Record<string, string> }) => Promise<AutocannonResult>;
+type Autocannon = (options: { url: string; connections: number; duration?: number; amount?: number; headers: Record<string, string> }) => Promise<AutocannonResult>;
 
 async function loadAutocannon(): Promise<Autocannon> {
   try {
@@ -251,9 +280,19 @@ interface Child {
   readonly port: number;
 }
 
-function startChild(script: string | URL, kind: Kind): Promise<Child> {
+/** How a child runs under valgrind: the tool's command and the options before node's path. */
+interface UnderValgrind {
+  readonly execPath: string;
+  readonly execArgv: readonly string[];
+}
+
+function startChild(script: string | URL, kind: Kind, valgrind?: UnderValgrind): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = fork(script instanceof URL ? script : new URL(script), [], { stdio: 'inherit', env: { ...process.env, [SERVE_ENV]: kind } });
+    const child = fork(script instanceof URL ? script : new URL(script), [], {
+      stdio: 'inherit',
+      env: { ...process.env, [SERVE_ENV]: kind },
+      ...(valgrind === undefined ? {} : { execPath: valgrind.execPath, execArgv: [...valgrind.execArgv, process.execPath] }),
+    });
     const onExit = (code: number | null) => reject(new Error(`[@tenant/adapter-testkit] the ${kind} server exited (code ${String(code)}) before listening`));
     child.once('exit', onExit);
     child.once('error', reject);
@@ -376,4 +415,69 @@ async function drive(options: BenchmarkAdapterOptions): Promise<BenchmarkResult>
   } finally {
     for (const child of Object.values(servers)) child.process.kill();
   }
+}
+
+/** Runs `command` with `args`; rejects with its output when it fails. */
+function execute(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`[@tenant/adapter-testkit] ${command} ${args.join(' ')} failed: ${stderr || error.message}`, { cause: error }));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Instruction mode: each server under callgrind, counted over a fixed number of requests after a warm-up. */
+async function countInstructions(options: BenchmarkAdapterOptions): Promise<BenchmarkInstructions> {
+  const kinds = chosenKinds(options.kinds);
+  const WARMUP = Math.round(setting(undefined, 'instructions warm-up', 'BENCH_INSTRUCTIONS_WARMUP', 15_000));
+  const REQUESTS = Math.round(setting(undefined, 'instructions requests', 'BENCH_INSTRUCTIONS_REQUESTS', 5_000));
+  const CONNECTIONS = 4;
+  await execute('valgrind', ['--version']).catch((error: unknown) => {
+    throw new Error('[@tenant/adapter-testkit] benchmarkAdapter() in instruction mode runs each server under valgrind: install it (Debian: apt-get install valgrind)', { cause: error });
+  });
+  const autocannon = await loadAutocannon();
+  const dir = await mkdtemp(join(tmpdir(), 'tenant-bench-'));
+  const perRequest: Partial<Record<Kind, number>> = {};
+  try {
+    for (const kind of kinds) {
+      const out = join(dir, `${kind}.callgrind`);
+      // --instr-atstart=no: nothing is counted until callgrind_control turns it on, after the warm-up;
+      // --smc-check=all: V8 writes the code it runs.
+      const child = await startChild(options.script, kind, { execPath: 'valgrind', execArgv: ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all', `--callgrind-out-file=${out}`, '-q'] });
+      try {
+        await checkServer(kind, child.port);
+        const fire = async (amount: number) => {
+          const result = await autocannon({ url: `http://127.0.0.1:${child.port}/hello`, connections: CONNECTIONS, amount, headers: { 'x-tenant-id': TENANT_ID } });
+          if (result.non2xx > 0 || result.errors > 0) throw new Error(`${kind}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+          return result.requests.total;
+        };
+        await fire(WARMUP);
+        await execute('callgrind_control', ['--instr=on', String(child.process.pid)]);
+        const served = await fire(REQUESTS);
+        await execute('callgrind_control', ['--dump', String(child.process.pid)]);
+        // the dump of the measured part is the file's first part, `<out>.1`
+        const dump = await readFile(`${out}.1`, 'utf8');
+        const total = /^(?:summary|totals): (\d+)/m.exec(dump)?.[1];
+        if (total === undefined) throw new Error(`[@tenant/adapter-testkit] no instruction total in ${out}.1`);
+        perRequest[kind] = Number(total) / served;
+        console.log(`${kind.padEnd(8)} ${fixed(Number(total) / served, 0, 9)} instructions/request (${served} requests after ${WARMUP} of warm-up)`);
+      } finally {
+        child.process.kill();
+        await new Promise((resolve) => (child.process.exitCode !== null ? resolve(undefined) : child.process.once('exit', resolve)));
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const tenant = perRequest.tenant!;
+  const versus: Partial<Record<'bare' | 'minimal' | 'peer', number>> = {};
+  for (const other of ['bare', 'minimal', 'peer'] as const) if (perRequest[other] !== undefined) versus[other] = perRequest[other] / tenant;
+  console.log(`\n${options.name} (node ${process.versions.node}), user-space instructions per request under callgrind; other / @tenant (above 1: @tenant executes fewer):`);
+  for (const other of ['bare', 'minimal', 'peer'] as const) {
+    if (versus[other] === undefined) continue;
+    const target = other === 'peer' ? ' (target >= 1.00)' : other === 'minimal' ? ' (target >= 0.90)' : '';
+    console.log(`  @tenant vs ${other.padEnd(7)} ${fixed(versus[other], 3, 6)}${target}`);
+  }
+  return { name: options.name, perRequest, versus };
 }

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { benchmarkAdapter, type BenchmarkResult } from '../src/bench.js';
+import { benchmarkAdapter, type BenchmarkInstructions, type BenchmarkResult } from '../src/bench.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/bench-node-http.mjs', import.meta.url));
 const run = (env: Record<string, string> = {}) => promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, ...env }, timeout: 60_000 });
@@ -39,6 +42,29 @@ describe('benchmarkAdapter', () => {
     expect(Object.keys(result.rows).sort()).toEqual(['bare', 'minimal', 'peer', 'tenant']);
     expect(result.versus.peer!.cpuRatio).toBeCloseTo(round.peer!.usPerRequest / round.tenant.usPerRequest, 10);
     expect(result.versus.minimal!.rpsRatio).toBeCloseTo(round.tenant.rps / round.minimal!.rps, 10);
+  }, 60_000);
+
+  it('counts instructions per request under callgrind in instruction mode, with the ratios', async () => {
+    const { stdout } = await run({ BENCH_INSTRUCTIONS: '1', BENCH_INSTRUCTIONS_WARMUP: '100', BENCH_INSTRUCTIONS_REQUESTS: '100', BENCH_KINDS: 'minimal' });
+    for (const kind of ['bare', 'minimal', 'tenant']) expect(stdout).toMatch(new RegExp(`^${kind} +[0-9]+ instructions/request \\(100 requests after 100 of warm-up\\)$`, 'm'));
+    expect(stdout).toMatch(/^  @tenant vs minimal +[0-9.]+ \(target >= 0\.90\)$/m);
+    const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)![1]!) as BenchmarkInstructions;
+    expect(Object.keys(result.perRequest).sort()).toEqual(['bare', 'minimal', 'tenant']);
+    // a node:http server runs some thousands of instructions per request, and the pipeline adds to them
+    expect(result.perRequest.bare).toBeGreaterThan(1_000);
+    expect(result.perRequest.tenant).toBeGreaterThan(result.perRequest.bare!);
+    expect(result.versus.minimal).toBeCloseTo(result.perRequest.minimal! / result.perRequest.tenant!, 10);
+  }, 180_000);
+
+  it('says what to install when valgrind is missing in instruction mode', async () => {
+    // a PATH with node only
+    const bin = await mkdtemp(join(tmpdir(), 'bench-path-'));
+    await symlink(process.execPath, join(bin, 'node'));
+    try {
+      await expect(run({ BENCH_INSTRUCTIONS: '1', PATH: bin })).rejects.toMatchObject({ stderr: expect.stringMatching(/instruction mode runs each server under valgrind: install it/) as unknown });
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('checks each server before measuring it: the hello text, and a refusal of an unknown tenant', async () => {
