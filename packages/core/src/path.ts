@@ -135,7 +135,18 @@ export function routedRequest(request: TenantRequest): RoutedRequest {
   // A plain object (the views toTenantRequest() and the fetch helpers build):
   // a copy reads the same (a getter is read once, now), and spares V8 turning
   // a fresh object into a prototype on every request (a few microseconds).
-  if (Object.getPrototypeOf(request) === Object.prototype) return { ...request, path, rawPath: request.path };
+  // Copied with Object.assign and then given its two fields: V8 runs a
+  // spread followed by more properties (`{ ...request, path, rawPath }`) on a
+  // slow path, about 8,500 instructions against 1,500 (counted with
+  // callgrind). Object.assign sets `__proto__` where a spread defines it: a
+  // view with an own `__proto__` key is spread instead.
+  if (Object.getPrototypeOf(request) === Object.prototype) {
+    if (Object.hasOwn(request, '__proto__')) return { ...request, path, rawPath: request.path };
+    const copy = Object.assign({}, request) as unknown as { path: string; rawPath: string };
+    copy.path = path;
+    copy.rawPath = request.path;
+    return copy as unknown as RoutedRequest;
+  }
   // A view over the adapter's: everything it has is read through the
   // prototype (the cheapest copy, a few tens of nanoseconds), with `path`
   // and `rawPath` its own.

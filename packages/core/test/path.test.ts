@@ -12,6 +12,7 @@ import {
   type PathRouting,
   type RoutedRequest,
   type TenantDecision,
+  type TenantRequest,
 } from '../src/index.js';
 import { request } from './fixtures-b/request.js';
 
@@ -134,6 +135,16 @@ describe('routedRequest', () => {
     expect(routed).toMatchObject({ path: '/projects/2/export', rawPath: '/Projects/2/%65xport/', route: '/projects/:id/export', method: 'GET' });
     expect(routed.header('x-a')).toBe('acme.test');
     expect(routedRequest({ ...request({ path: '/Chat/' }), routing: EXACT }).path).toBe('/Chat/');
+  });
+
+  it('copies a plain view with an own "__proto__" key as data, never as its prototype', () => {
+    // JSON.parse makes "__proto__" an own property; copied by assignment it would become the copy's prototype
+    const view = Object.assign(JSON.parse('{"__proto__": {"polluted": true}}') as object, request({ path: '/Chat/' }));
+    const routed = routedRequest(view as TenantRequest);
+    expect(Object.getPrototypeOf(routed)).toBe(Object.prototype);
+    expect((routed as unknown as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(routed, '__proto__')?.value).toEqual({ polluted: true });
+    expect([routed.path, routed.rawPath]).toEqual(['/chat', '/Chat/']);
   });
 
   it('reads a node:http view (copied rather than put under a new object) as the view itself, and never writes to it', () => {

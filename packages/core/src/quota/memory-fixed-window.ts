@@ -137,12 +137,15 @@ export function createMemoryQuota(options: MemoryQuotaOptions = {}): MemoryQuota
     let exceeded: QuotaDimension[] | undefined;
     let tooLarge = false;
     let retryAfterMs = 0;
-    for (const [dimension, c] of [['requests', requests], ['tokens', tokens]] as const) {
-      if (c === undefined || c.used + c.want <= c.limit.limit) continue;
+    // two plain checks rather than a loop over [name, check] pairs: no arrays made per call
+    const over = (dimension: QuotaDimension, c: Check | undefined): void => {
+      if (c === undefined || c.used + c.want <= c.limit.limit) return;
       (exceeded ??= []).push(dimension);
       if (c.want > c.limit.limit) tooLarge = true;
       else retryAfterMs = Math.max(retryAfterMs, c.start + c.limit.windowMs - now);
-    }
+    };
+    over('requests', requests);
+    over('tokens', tokens);
     const committed = exceeded === undefined;
     const dimensions: { -readonly [D in QuotaDimension]?: QuotaDimensionState } = {};
     if (requests !== undefined) dimensions.requests = state(requests, committed);
