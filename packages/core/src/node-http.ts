@@ -24,7 +24,7 @@ export function toTenantRequest(req: IncomingMessage, options: ToTenantRequestOp
     typeof forwarded === 'string' && forwarded.length > 0
       ? forwarded.split(',')[0]?.trim()
       : ((url.startsWith('/') ? undefined : hostOfTarget(url)) ?? headers.host ?? (headers[':authority'] as string | undefined));
-  const view: TenantRequest = {
+  const view: { -readonly [K in keyof TenantRequest]: TenantRequest[K] } = {
     method: (req.method ?? 'GET').toUpperCase(),
     path,
     query,
@@ -33,9 +33,10 @@ export function toTenantRequest(req: IncomingMessage, options: ToTenantRequestOp
       const value = headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    ...(options.principal === undefined ? {} : { principal: options.principal }),
-    ...(options.route === undefined ? {} : { route: options.route }),
-    ...(options.routing === undefined ? {} : { routing: options.routing }),
   };
+  // assigned rather than spread into the literal (V8's slow path for spreads); present only when given
+  if (options.principal !== undefined) view.principal = options.principal;
+  if (options.route !== undefined) view.route = options.route;
+  if (options.routing !== undefined) view.routing = options.routing;
   return view;
 }
