@@ -88,9 +88,12 @@ export interface BenchmarkAdapterOptions {
    * server runs under valgrind's callgrind, which counts the user-space
    * instructions it executes for a fixed number of requests after a warm-up
    * (`BENCH_INSTRUCTIONS_WARMUP`, else 15,000; `BENCH_INSTRUCTIONS_REQUESTS`,
-   * else 5,000). The counts do not depend on what else the machine is doing
-   * (repeated runs agree within a few per cent, the JIT's tiering being the
-   * rest), where CPU time per request on a shared machine moves by far more;
+   * else 5,000), with V8 made predictable (`--predictable`, fixed hash and
+   * random seeds: the compiler and the garbage collector run on the main
+   * thread, at points that do not depend on timing). The counts do not
+   * depend on what else the machine is doing (repeated runs agree within
+   * about 0.1%), where CPU time per request on a shared machine moves by 10%
+   * or more;
    * they leave out the kernel's work (the socket writes and reads, the same
    * per request for every server). Needs `valgrind` and `callgrind_control`
    * on the `PATH`; a server runs about 50 times slower under it, so a run
@@ -280,6 +283,15 @@ interface Child {
   readonly port: number;
 }
 
+/**
+ * V8 flags of a server counted under callgrind: `--predictable` runs the
+ * compiler and the garbage collector on the main thread at points that do
+ * not depend on timing, and fixed seeds fix the hash tables' layout; without
+ * them, counts of one server moved by up to 25% between runs, with them by
+ * about 0.1%.
+ */
+const PREDICTABLE = ['--predictable', '--hash-seed=1', '--random-seed=1'];
+
 /** How a child runs under valgrind: the tool's command and the options before node's path. */
 interface UnderValgrind {
   readonly execPath: string;
@@ -291,7 +303,7 @@ function startChild(script: string | URL, kind: Kind, valgrind?: UnderValgrind):
     const child = fork(script instanceof URL ? script : new URL(script), [], {
       stdio: 'inherit',
       env: { ...process.env, [SERVE_ENV]: kind },
-      ...(valgrind === undefined ? {} : { execPath: valgrind.execPath, execArgv: [...valgrind.execArgv, process.execPath] }),
+      ...(valgrind === undefined ? {} : { execPath: valgrind.execPath, execArgv: [...valgrind.execArgv, process.execPath, ...PREDICTABLE] }),
     });
     const onExit = (code: number | null) => reject(new Error(`[@tenant/adapter-testkit] the ${kind} server exited (code ${String(code)}) before listening`));
     child.once('exit', onExit);
