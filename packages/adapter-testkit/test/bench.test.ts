@@ -47,7 +47,7 @@ describe('benchmarkAdapter', () => {
   it('counts instructions per request under callgrind in instruction mode, with the ratios', async () => {
     const { stdout } = await run({ BENCH_INSTRUCTIONS: '1', BENCH_INSTRUCTIONS_WARMUP: '100', BENCH_INSTRUCTIONS_REQUESTS: '100', BENCH_KINDS: 'minimal' });
     for (const kind of ['bare', 'minimal', 'tenant']) expect(stdout).toMatch(new RegExp(`^${kind} +[0-9]+ instructions/request \\(100 requests after 100 of warm-up\\)$`, 'm'));
-    expect(stdout).toMatch(/^  @tenant vs minimal +[0-9.]+ \(target >= 0\.90\)$/m);
+    expect(stdout).toMatch(/^ {2}@tenant vs minimal +[0-9.]+ \(target >= 0\.90\)$/m);
     const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)![1]!) as BenchmarkInstructions;
     expect(Object.keys(result.perRequest).sort()).toEqual(['bare', 'minimal', 'tenant']);
     // a node:http server runs some thousands of instructions per request, and the pipeline adds to them
