@@ -244,6 +244,8 @@ async function serveChild(options: BenchmarkAdapterOptions, kind: Kind): Promise
   }
   const port = await options.serve(setup);
   if (!Number.isInteger(port) || port <= 0) throw new TypeError(`[@tenant/adapter-testkit] serve() must resolve with the port it listens on, not ${String(port)}`);
+  // a server never outlives its driver (killed, or crashed): the IPC channel closes with it
+  process.once('disconnect', () => process.exit(0));
   // any message asks for the CPU time used so far, in microseconds
   process.on('message', () => {
     const { user, system } = process.cpuUsage();

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { benchmarkAdapter, type BenchmarkInstructions, type BenchmarkResult } from '../src/bench.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/bench-node-http.mjs', import.meta.url));
@@ -24,6 +24,35 @@ describe('benchmarkAdapter', () => {
     expect(result.rounds[0]!.tenant.usPerRequest).toBeGreaterThan(0);
     expect(result.rounds[0]!.minimal).toBeUndefined();
     expect(result.versus).toEqual({});
+  }, 60_000);
+
+  it('stops its servers when the driving process dies', async () => {
+    const driver = spawn(process.execPath, [fixture], { env: { ...process.env, BENCH_KINDS: 'minimal' }, stdio: 'ignore' });
+    const childrenOf = async (pid: number) => {
+      const found: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+        // the parent pid is the second field after the command name
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+      }
+      return found;
+    };
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let servers: number[] = [];
+    await vi.waitFor(async () => {
+      servers = await childrenOf(driver.pid!);
+      expect(servers).toHaveLength(3); // bare, minimal, tenant
+    }, { timeout: 20_000, interval: 100 });
+    driver.kill('SIGKILL');
+    await vi.waitFor(() => expect(servers.filter(alive)).toEqual([]), { timeout: 20_000, interval: 100 });
   }, 60_000);
 
   it('fails the run when a server answers anything but 2xx', async () => {
