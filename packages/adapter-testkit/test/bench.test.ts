@@ -79,9 +79,10 @@ describe('benchmarkAdapter', () => {
     expect(stdout).toMatch(/^ {2}@tenant vs minimal +[0-9.]+ \(target >= 0\.90\)$/m);
     const result = JSON.parse(/^RESULT (.*)$/m.exec(stdout)![1]!) as BenchmarkInstructions;
     expect(Object.keys(result.perRequest).sort()).toEqual(['bare', 'minimal', 'tenant']);
-    // a node:http server runs some thousands of instructions per request, and the pipeline adds to them
-    expect(result.perRequest.bare).toBeGreaterThan(1_000);
-    expect(result.perRequest.tenant).toBeGreaterThan(result.perRequest.bare!);
+    // a node:http server runs some thousands of instructions per request (after 100 requests the
+    // code is still cold, so the rows are not compared with each other here)
+    for (const kind of ['bare', 'minimal', 'tenant'] as const) expect(result.perRequest[kind]).toBeGreaterThan(1_000);
+    expect(result.versus.bare).toBeCloseTo(result.perRequest.bare! / result.perRequest.tenant!, 10);
     expect(result.versus.minimal).toBeCloseTo(result.perRequest.minimal! / result.perRequest.tenant!, 10);
   }, 180_000);
 
