@@ -74,6 +74,52 @@ end
 `;
 
 /**
+ * Lua shared by the two window checks, one dimension: from `now`, its window
+ * length `w` and its four hash fields read as `stored[at(1..4)]` (window
+ * length, start, count, previous count), the current window's `start`, this
+ * window's count `cur`, the previous window's `prev`, and `same` (the stored
+ * window is this one; counts of another window length are dropped).
+ */
+const readWindow = (at: (field: number) => string): string => `
+local start = now - (now % w)
+local cur, prev, same = 0, 0, false
+if tonumber(stored[${at(1)}]) == w then
+  local s = tonumber(stored[${at(2)}])
+  if s == start then
+    cur = tonumber(stored[${at(3)}]) or 0
+    prev = tonumber(stored[${at(4)}]) or 0
+    same = true
+  elseif s == start - w then
+    prev = tonumber(stored[${at(3)}]) or 0
+  end
+end`;
+
+/**
+ * Lua shared by the two window checks, after {@link readWindow}: with the
+ * limit `L`, the cost `want` and `sliding`, the usage `used` (the previous
+ * window weighed by how much of it still overlaps, when sliding) and `wait`:
+ * 0 admitted, -1 never (the cost exceeds the limit), else the milliseconds
+ * until it fits (the arithmetic of ../memory/window.ts).
+ */
+const WAIT = `
+local weighed = prev
+if not sliding then weighed = 0 end
+local elapsed = now - start
+local used = weighed * (w - elapsed) / w + cur
+local wait = 0
+if want > L then
+  wait = -1
+elseif used + want > L then
+  if cur + want > L then
+    local y = 0
+    if sliding then y = math.ceil(w * (cur + want - L) / cur) end
+    wait = start + w - now + y
+  else
+    wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
+  end
+end`;
+
+/**
  * KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension (requests, tokens): limit (-1: unlimited), windowMs, want.
  * Reply: now, allowed (1|0), then per dimension: wait, remainingBefore, remainingAfter, resetAt, window start (zeros when unlimited).
  * Straight-line: one closure, multiple return values instead of tables, one table for the write.
@@ -84,42 +130,15 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local sliding = ARGV[1] == '1'
 local key = KEYS[1]
 local stored = redis.call('HMGET', key, 'rw', 'rs', 'rc', 'rp', 'tw', 'ts', 'tc', 'tp')
-local floor, ceil, max = math.floor, math.ceil, math.max
+local floor, max = math.floor, math.max
 -- One dimension (i: 0 requests, 1 tokens): limited?, wait, before, after, start, w, want, cur, prev, same.
 local function check(i)
   local L = tonumber(ARGV[i * 3 + 2])
   if L < 0 then return false end
   local w = tonumber(ARGV[i * 3 + 3])
   local want = tonumber(ARGV[i * 3 + 4])
-  local start = now - (now % w)
-  local cur, prev, same = 0, 0, false
   local b = i * 4
-  if tonumber(stored[b + 1]) == w then
-    local s = tonumber(stored[b + 2])
-    if s == start then
-      cur = tonumber(stored[b + 3]) or 0
-      prev = tonumber(stored[b + 4]) or 0
-      same = true
-    elseif s == start - w then
-      prev = tonumber(stored[b + 3]) or 0
-    end
-  end
-  local weighed = prev
-  if not sliding then weighed = 0 end
-  local elapsed = now - start
-  local used = weighed * (w - elapsed) / w + cur
-  local wait = 0
-  if want > L then
-    wait = -1
-  elseif used + want > L then
-    if cur + want > L then
-      local y = 0
-      if sliding then y = ceil(w * (cur + want - L) / cur) end
-      wait = start + w - now + y
-    else
-      wait = max(1, ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
-    end
-  end
+${readWindow((field) => `b + ${field}`)}${WAIT}
   return true, wait, max(0, floor(L - used)), max(0, floor(L - used - want)), start, w, want, cur, prev, same
 end
 local rl, rwait, rb, ra, rs, rw, rwant, rcur, rprev, rsame = check(0)
@@ -193,34 +212,7 @@ local L = tonumber(ARGV[3])
 local w = tonumber(ARGV[4])
 local want = tonumber(ARGV[5])
 local stored = redis.call('HMGET', key, fw, fs, fc, fp)
-local start = now - (now % w)
-local cur, prev, same = 0, 0, false
-if tonumber(stored[1]) == w then
-  local s = tonumber(stored[2])
-  if s == start then
-    cur = tonumber(stored[3]) or 0
-    prev = tonumber(stored[4]) or 0
-    same = true
-  elseif s == start - w then
-    prev = tonumber(stored[3]) or 0
-  end
-end
-local weighed = prev
-if not sliding then weighed = 0 end
-local elapsed = now - start
-local used = weighed * (w - elapsed) / w + cur
-local wait = 0
-if want > L then
-  wait = -1
-elseif used + want > L then
-  if cur + want > L then
-    local y = 0
-    if sliding then y = math.ceil(w * (cur + want - L) / cur) end
-    wait = start + w - now + y
-  else
-    wait = math.max(1, math.ceil(w * (weighed - (L - want - cur)) / weighed) - elapsed)
-  end
-end
+${readWindow(String)}${WAIT}
 if wait == 0 and want > 0 then
   if same then
     -- The count is an integer below 2^53 (written as digits by either
