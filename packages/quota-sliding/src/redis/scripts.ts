@@ -120,6 +120,28 @@ elseif used + want > L then
 end`;
 
 /**
+ * Lua of WINDOW_CHECK, once per dimension (`d`: 'r' requests, 't' tokens,
+ * the prefix of its hash fields and of its locals), written out for each so
+ * that the script stays straight-line: the key's expiry, and the fields to
+ * write (only the count within the same window).
+ */
+const stageDimension = (d: 'r' | 't'): string => `
+  if ${d}l then
+    if not ${d}same then rolled = true end
+    local horizon = ${d}s + ${d}w
+    if sliding then horizon = horizon + ${d}w end
+    if horizon > expire_at then expire_at = horizon end
+    if ${d}want > 0 then
+      if ${d}same then
+        fields[n + 1] = '${d}c'; fields[n + 2] = ${d}cur + ${d}want; n = n + 2
+      else
+        fields[n + 1] = '${d}w'; fields[n + 2] = ${d}w; fields[n + 3] = '${d}s'; fields[n + 4] = ${d}s
+        fields[n + 5] = '${d}c'; fields[n + 6] = ${d}cur + ${d}want; fields[n + 7] = '${d}p'; fields[n + 8] = ${d}prev; n = n + 8
+      end
+    end
+  end`;
+
+/**
  * KEYS: the tenant's hash. ARGV: sliding (1|0), then per dimension (requests, tokens): limit (-1: unlimited), windowMs, want.
  * Reply: now, allowed (1|0), then per dimension: wait, remainingBefore, remainingAfter, resetAt, window start (zeros when unlimited).
  * Straight-line: one closure, multiple return values instead of tables, one table for the write.
@@ -153,34 +175,7 @@ if ok == 1 then
   local n = 0
   local rolled = false
   local expire_at = 0
-  if rl then
-    if not rsame then rolled = true end
-    local horizon = rs + rw
-    if sliding then horizon = horizon + rw end
-    if horizon > expire_at then expire_at = horizon end
-    if rwant > 0 then
-      if rsame then
-        fields[n + 1] = 'rc'; fields[n + 2] = rcur + rwant; n = n + 2
-      else
-        fields[n + 1] = 'rw'; fields[n + 2] = rw; fields[n + 3] = 'rs'; fields[n + 4] = rs
-        fields[n + 5] = 'rc'; fields[n + 6] = rcur + rwant; fields[n + 7] = 'rp'; fields[n + 8] = rprev; n = n + 8
-      end
-    end
-  end
-  if tl then
-    if not tsame then rolled = true end
-    local horizon = ts + tw
-    if sliding then horizon = horizon + tw end
-    if horizon > expire_at then expire_at = horizon end
-    if twant > 0 then
-      if tsame then
-        fields[n + 1] = 'tc'; fields[n + 2] = tcur + twant; n = n + 2
-      else
-        fields[n + 1] = 'tw'; fields[n + 2] = tw; fields[n + 3] = 'ts'; fields[n + 4] = ts
-        fields[n + 5] = 'tc'; fields[n + 6] = tcur + twant; fields[n + 7] = 'tp'; fields[n + 8] = tprev; n = n + 8
-      end
-    end
-  end
+${stageDimension('r')}${stageDimension('t')}
   if n > 0 then
     redis.call('HSET', key, unpack(fields))
     if rolled then redis.call('PEXPIREAT', key, expire_at) end
