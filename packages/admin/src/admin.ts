@@ -49,7 +49,7 @@ const BODY_REQUIRED = new Set<AdminAction>(['tenant.create', 'tenant.update', 't
 const BODY_OPTIONAL = new Set<AdminAction>(['tenant.restore']);
 const READS = new Set<AdminAction>(['tenant.list', 'tenant.get', 'tenant.domains.list']);
 
-/** A failure of the store that is not a `TenantError`: reported, and answered as `store_unavailable`. */
+/** A failure of the store (not one of its `TenantError` answers): reported, and answered as `store_unavailable`. */
 class StoreFailure {
   constructor(readonly cause: unknown) {}
 }
@@ -151,12 +151,16 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
     }
   };
 
-  /** Calls the store; a failure that is not a TenantError becomes a StoreFailure. */
+  /**
+   * Calls the store; a failure that is not a TenantError answer (a driver's
+   * error, or the store's own `store_unavailable`) becomes a StoreFailure,
+   * which is reported.
+   */
   const fromStore = async <T>(call: (s: TenantStore) => Promise<T>): Promise<T> => {
     try {
       return await call(store);
     } catch (error) {
-      if (TenantError.is(error)) throw error;
+      if (TenantError.is(error) && !TenantError.is(error, 'store_unavailable')) throw error;
       throw new StoreFailure(error);
     }
   };

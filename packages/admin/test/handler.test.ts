@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryTenantStore, type TenantConfig, type TenantStore } from '@tenant/core';
+import { TenantError, createMemoryTenantStore, type TenantConfig, type TenantStore } from '@tenant/core';
 import { createTenantAdmin, type AdminResponse } from '../src/index.js';
 import { ADMIN, JSON_CT, VIEWER, authorize, makeAdmin } from './fixtures.js';
 import { STORES } from './stores.js';
@@ -617,6 +617,18 @@ describe('routes, bodies and failures', () => {
     expect(problem(res).code).toBe('store_unavailable');
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.5');
     expect(t.errors).toEqual([{ phase: 'store', error: expect.any(Error), action: 'tenant.get', tenantId: 'acme' }]);
+  });
+
+  it("a store's own store_unavailable (a SQL store's wrapped driver error, a cache with nothing cached) is reported too, and shows nothing", async () => {
+    const driverError = new Error('connect ECONNREFUSED 10.0.0.5:5432');
+    const wrapped = new TenantError('store_unavailable', '[@tenant/store-sql] The database could not answer: connect ECONNREFUSED 10.0.0.5:5432', { cause: driverError });
+    const failing = { ...createMemoryTenantStore(), list: () => Promise.reject(wrapped) };
+    const t = makeAdmin(failing as TenantStore);
+    const res = await t.call('GET', '/tenants');
+    expect(res.status).toBe(503);
+    expect(problem(res).code).toBe('store_unavailable');
+    expect(JSON.stringify(res.body)).not.toContain('10.0.0.5');
+    expect(t.errors).toEqual([{ phase: 'store', error: wrapped, action: 'tenant.list' }]);
   });
 
   it('gives up with 409 version_conflict when concurrent writes keep winning', async () => {

@@ -113,6 +113,9 @@ export interface ErrorContext {
 /** Turns anything thrown into a {@link CliError} with the right exit code and one clear line. */
 export function toCliError(error: unknown, context: ErrorContext = {}): CliError {
   if (error instanceof CliError) return error;
+  // A store that wraps its driver's failure (`store_unavailable` with a cause):
+  // the cause says what happened (unreachable, not migrated, …).
+  if (TenantError.is(error, 'store_unavailable') && error.cause !== undefined) return toCliError(error.cause, context);
   const message = messageOf(error);
   if (TenantError.is(error)) {
     const exit = error.code === 'store_unavailable' ? EXIT_CODES.unreachable : EXIT_CODES.failure;

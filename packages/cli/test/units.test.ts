@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CliError, EXIT_CODES, escapeFormula, parseStoreUrl, unescapeFormula } from '../src/index.js';
 import { createOutput } from '../src/output.js';
 import { toCliError } from '../src/errors.js';
+import { TenantError } from '@tenant/core';
 
 const sink = (isTTY = false) => {
   const chunks: string[] = [];
@@ -47,6 +48,26 @@ describe('toCliError', () => {
     }
     // A login refused without a password is a backend that cannot be reached, as with a password.
     expect(toCliError(Object.assign(new Error("Access denied for user ''@'h'"), { code: 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' }))).toMatchObject({ code: 'unreachable', exitCode: EXIT_CODES.unreachable });
+  });
+});
+
+describe('toCliError of a store that wraps its driver error', () => {
+  it('reads the cause of a store_unavailable: unreachable, not migrated, or the cause as it is', () => {
+    const wrap = (cause: Error) => new TenantError('store_unavailable', `[@tenant/store-sql] The database could not answer: ${cause.message}`, { cause });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(toCliError(wrap(refused), { store: 'postgres://u:***@h/db' })).toMatchObject({
+      code: 'unreachable',
+      exitCode: EXIT_CODES.unreachable,
+      message: 'cannot reach the store at postgres://u:***@h/db: connect ECONNREFUSED 127.0.0.1:1',
+    });
+    expect(toCliError(wrap(new Error('no such table: tenants')))).toMatchObject({ code: 'not_migrated', exitCode: EXIT_CODES.failure });
+    expect(toCliError(wrap(new Error('syntax error at or near "x"')))).toMatchObject({ code: 'failed', message: 'syntax error at or near "x"' });
+    // A store_unavailable of its own (a time limit, no cause) stays what it is.
+    expect(toCliError(new TenantError('store_unavailable', '[@tenant/store-sql] The database gave no answer within 5 ms'))).toMatchObject({
+      code: 'store_unavailable',
+      exitCode: EXIT_CODES.unreachable,
+      message: 'The database gave no answer within 5 ms',
+    });
   });
 });
 

@@ -51,7 +51,7 @@ export interface SqlTenantStoreOptions extends TableOptions {
    * How long a read (`get`, `getByDomain`, `list`) may wait for the
    * database, in milliseconds, before it rejects with a `store_unavailable`
    * TenantError (HTTP 503; a cached store in front serves its stale copy
-   * instead). The query is not cancelled: set the driver's own timeouts too
+   * instead), as a read the database fails does at any time. The query is not cancelled: set the driver's own timeouts too
    * (see the README). Writes are not bounded here, since a write given up on
    * could still commit. `0` waits as long as the driver does.
    * @default 0
@@ -147,15 +147,23 @@ export function createSqlTenantStore(options: SqlTenantStoreOptions): SqlTenantS
     throw new RangeError('[@tenant/store-sql] timeoutMs must be a number of milliseconds, from 0 to 2147483647');
   }
 
-  // A read, or a store_unavailable rejection once timeoutMs has passed. A late
-  // answer or failure of the query is dropped, never left unhandled.
+  // A read, or a store_unavailable rejection: when the database fails (the
+  // driver's error is kept as `cause`) or once timeoutMs has passed. Whichever
+  // comes first (the driver's own connection or query timeout, or ours), the
+  // caller sees one code. A late answer or failure of the query is dropped,
+  // never left unhandled.
   const bounded = <T>(read: () => Promise<T>, tenantId?: string): Promise<T> => {
-    const pending = read();
+    const context = tenantId === undefined ? {} : { tenantId };
+    const pending = read().catch((cause: unknown) => {
+      if (TenantError.is(cause)) throw cause;
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new TenantError('store_unavailable', `[@tenant/store-sql] The database could not answer: ${reason}`, { ...context, cause });
+    });
     if (timeoutMs === 0) return pending;
     return withinTime(
       pending,
       timeoutMs,
-      () => new TenantError('store_unavailable', `[@tenant/store-sql] The database gave no answer within ${timeoutMs} ms`, tenantId === undefined ? {} : { tenantId }),
+      () => new TenantError('store_unavailable', `[@tenant/store-sql] The database gave no answer within ${timeoutMs} ms`, context),
     );
   };
 

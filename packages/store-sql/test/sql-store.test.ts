@@ -273,6 +273,43 @@ for (const dialect of DIALECTS) {
       expect((await store.get('rd-1'))?.plan).toBe('in-tx');
     });
 
+    it('a read the database fails rejects with store_unavailable carrying the driver error; a write keeps the driver error', async () => {
+      // Tables that are not there (a store never migrated), then a database that is gone.
+      const unmigrated = createSqlTenantStore({ db, tablePrefix: uniquePrefix('absent') });
+      const reads: Array<[string, () => Promise<unknown>]> = [
+        ['get', () => unmigrated.get('acme')],
+        ['getByDomain', () => unmigrated.getByDomain('acme.example.com')],
+        ['list', () => unmigrated.list()],
+      ];
+      for (const [name, read] of reads) {
+        const error = await read().then(() => undefined, (e: unknown) => e);
+        expect(TenantError.is(error, 'store_unavailable'), name).toBe(true);
+        const { status, cause, message } = error as TenantError;
+        expect(status, name).toBe(503);
+        expect(cause, name).toBeInstanceOf(Error);
+        expect(TenantError.is(cause), name).toBe(false);
+        expect(message, name).toContain((cause as Error).message);
+      }
+      const write = await unmigrated.create({ id: 'acme' }).then(() => undefined, (e: unknown) => e);
+      expect(write).toBeInstanceOf(Error);
+      expect(TenantError.is(write), 'a write failure is the driver error as it came').toBe(false);
+
+      const gone = dialect.create();
+      const closed = createSqlTenantStore({ db: gone, tablePrefix: prefix });
+      // Kysely opens its pool on first use, and destroy() of an unused instance does nothing
+      // (the migration is a no-op on the servers, and makes the tables in a new SQLite memory database).
+      await migrateTenantStore(gone, { tablePrefix: prefix });
+      expect(await closed.get('nobody')).toBeUndefined();
+      await gone.destroy();
+      for (const [name, read] of [['get', () => closed.get('acme')], ['list', () => closed.list()]] as const) {
+        const error = await read().then(() => undefined, (e: unknown) => e);
+        expect(TenantError.is(error, 'store_unavailable'), `${name} on a destroyed pool: ${String(error)}`).toBe(true);
+        expect((error as TenantError).cause, name).toBeDefined();
+      }
+      // An invalid id is still answered without SQL, even with the database gone.
+      expect(await closed.get('../etc')).toBeUndefined();
+    });
+
     it('marks domains verified without a new version', async () => {
       await store.create({ id: 'dv-a', domains: ['dv-a.example.com'] });
       expect(await store.setDomainVerified('DV-A.example.com', new Date('2026-01-01T00:00:00Z'))).toBe(true);
