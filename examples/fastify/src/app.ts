@@ -46,8 +46,10 @@ export async function createApp(): Promise<FastifyInstance> {
 
   // The model was checked by the policy and a token budget charged before
   // this runs; the tokens really used are reported in x-tokens-used and settled.
-  app.post<{ Querystring: { model?: string }; Body: { prompt?: unknown } | undefined }>('/chat', async (request, reply) => {
-    const answer = await answerChat(request.query.model ?? DEFAULT_MODEL, request.body?.prompt);
+  app.post<{ Querystring: { model?: unknown }; Body: { prompt?: unknown } | undefined }>('/chat', async (request, reply) => {
+    // One string, as the policy read it (a repeated ?model= is refused before this runs).
+    const model = typeof request.query.model === 'string' ? request.query.model : DEFAULT_MODEL;
+    const answer = await answerChat(model, request.body?.prompt);
     void reply.header(TOKENS_USED_HEADER, String(answer.usage.tokens));
     return answer;
   });

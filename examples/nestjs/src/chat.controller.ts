@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { CHAT_ESTIMATE_TOKENS, DEFAULT_MODEL, TOKENS_USED_HEADER, answerChat } from '@tenant/example-shared';
+import { queryParam } from '@tenant/core';
 import { RequirePolicy, TenantCost } from '@tenant/nestjs';
 
 /**
@@ -18,10 +19,11 @@ export class ChatController {
 
   @Post()
   @HttpCode(200)
-  @RequirePolicy((request) => ({ models: new URLSearchParams(request.query).get('model') ?? DEFAULT_MODEL }))
+  // queryParam: one value every parser agrees on, or 400 query_invalid (a repeated or nested ?model=)
+  @RequirePolicy((request) => ({ models: queryParam(request, 'model') ?? DEFAULT_MODEL }))
   @TenantCost({ requests: 1, tokens: CHAT_ESTIMATE_TOKENS })
-  async chat(@Query('model') model: string | undefined, @Body() body: { prompt?: unknown } | undefined, @Res({ passthrough: true }) res: unknown) {
-    const answer = await answerChat(model ?? DEFAULT_MODEL, body?.prompt);
+  async chat(@Query('model') model: unknown, @Body() body: { prompt?: unknown } | undefined, @Res({ passthrough: true }) res: unknown) {
+    const answer = await answerChat(typeof model === 'string' ? model : DEFAULT_MODEL, body?.prompt);
     this.adapterHost.httpAdapter.setHeader(res, TOKENS_USED_HEADER, String(answer.usage.tokens));
     return answer;
   }

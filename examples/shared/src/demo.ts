@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { chain, createMemoryTenantStore, fromHeader, fromSubdomain, requireTenant, type AdapterOptions, type RoutedRequest, type TenantInput } from '@tenant/core';
+import { chain, createMemoryTenantStore, fromHeader, fromSubdomain, queryParam, requireTenant, type AdapterOptions, type RoutedRequest, type TenantInput } from '@tenant/core';
 
 /** The demo tenants: two active ones on different plans, and a suspended one. */
 export const DEMO_TENANTS: readonly TenantInput[] = [
@@ -41,7 +41,7 @@ const isChat = (request: RoutedRequest) => request.method === 'POST' && request.
  * - `store`: the {@link DEMO_TENANTS}, in memory;
  * - `resolve`: the subdomain (`acme.localhost:3000`), else the `X-Tenant-Id` header;
  * - `skipPaths`: `/health` needs no tenant;
- * - `policyRequest`: the model a `/chat` call asks for (`?model=`), checked against the tenant's policy
+ * - `policyRequest`: the model a `/chat` call asks for (`?model=`, read with `queryParam`), checked against the tenant's policy
  *   (on the canonical path, so no spelling of `/chat` the router accepts escapes it);
  * - `cost`: one request, plus a {@link CHAT_ESTIMATE_TOKENS} token budget for `/chat`, charged up front;
  * - `actualCost`: what `/chat` really cost, from the {@link TOKENS_USED_HEADER} the route sets, settled after the response.
@@ -51,7 +51,9 @@ export function demoTenancyOptions<Req = IncomingMessage>(): AdapterOptions<Req>
     store: createMemoryTenantStore({ tenants: DEMO_TENANTS }),
     resolve: chain(fromSubdomain({ baseDomains: ['localhost'] }), fromHeader('x-tenant-id')),
     skipPaths: ['/health'],
-    policyRequest: (request) => (isChat(request) ? { models: new URLSearchParams(request.query).get('model') ?? DEFAULT_MODEL } : undefined),
+    // queryParam: the one value every query parser agrees on, or a 400 query_invalid
+    // (`?model=gpt-4o-mini&model=gpt-4o`, `?model[]=gpt-4o`: the handler would read more than the policy saw).
+    policyRequest: (request) => (isChat(request) ? { models: queryParam(request, 'model') ?? DEFAULT_MODEL } : undefined),
     cost: (request) => (isChat(request) ? { requests: 1, tokens: CHAT_ESTIMATE_TOKENS } : { requests: 1 }),
     actualCost: (request, response) => {
       const used = response.getHeader(TOKENS_USED_HEADER);

@@ -144,6 +144,29 @@ export function describeExampleSmoke(name: string, start: () => Promise<RunningE
           expect(res.status, `POST ${path}?model=gpt-4o as globex: ${res.text().slice(0, 200)}`).not.toBe(200);
         }
       });
+
+      it('refuses every spelling of ?model= that the policy and the handler could read differently (repeated, nested, encoded)', async () => {
+        const queries = [
+          'model=gpt-4o-mini&model=gpt-4o',
+          'model=gpt-4o&model=gpt-4o-mini',
+          'model=gpt-4o-mini&mod%65l=gpt-4o',
+          'model[]=gpt-4o',
+          'model[0]=gpt-4o',
+          '[model]=gpt-4o',
+          'model.x=gpt-4o&model=gpt-4o-mini',
+          'model=gpt-4o-mini&model%5B%5D=gpt-4o',
+          'mod%65l=gpt-4o',
+          'model=gpt%2D4o',
+          'model=gpt-4o%zz',
+        ];
+        for (const query of queries) {
+          const res = await call(`/chat?${query}`, 'globex', { method: 'POST', body: JSON.stringify({ prompt: 'hi' }) });
+          const text = await res.text();
+          // never admitted: a 400 query_invalid (ambiguous) or a 403 policy_denied (gpt-4o, however spelled)
+          expect([400, 403], `POST /chat?${query} as globex: ${res.status} ${text.slice(0, 200)}`).toContain(res.status);
+          expect(['query_invalid', 'policy_denied']).toContain((JSON.parse(text) as { code: string }).code);
+        }
+      });
     }
 
     it('answers 429 with rate-limit headers once the quota is used up', async () => {

@@ -6,6 +6,7 @@ export type { Clock } from './clock.js';
 export { createTenantIdValidator, validateTenantId, isValidTenantId, DEFAULT_TENANT_ID_PATTERN } from './id.js';
 export type { TenantIdFormat, TenantIdValidator } from './id.js';
 export { normalizeHost } from './host.js';
+export { queryParam, QUERY_PARAM_LIMIT } from './query.js';
 export { createTenantConfig, applyTenantPatch, parseTenantConfig, deepFreeze, CONFIG_LIMITS } from './config.js';
 export { PAGE_LIMITS, pageLimit, encodeCursor, decodeCursor } from './paging.js';
 export { createMemoryTenantStore } from './memory-store.js';

@@ -5,6 +5,7 @@ export const PROBLEM_TITLES: { readonly [C in TenantErrorCode]: string } = Objec
   tenant_missing: 'Tenant required',
   tenant_invalid: 'Invalid tenant id',
   path_invalid: 'Ambiguous request path',
+  query_invalid: 'Ambiguous query parameter',
   tenant_not_found: 'Tenant not found',
   tenant_suspended: 'Tenant suspended',
   tenant_inactive: 'Tenant inactive',

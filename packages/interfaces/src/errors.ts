@@ -15,6 +15,12 @@ export const TENANT_ERROR_STATUS = {
    * percent-encoding), and a policy or cost would be keyed on it.
    */
   path_invalid: 400,
+  /**
+   * A query parameter that a policy or cost reads (through `queryParam`) has
+   * no single value: given more than once, also in a nested spelling
+   * (`name[]`, `[name]`, `name.x`), or with bad percent-encoding.
+   */
+  query_invalid: 400,
   /** No tenant has this id (or domain). */
   tenant_not_found: 404,
   /** The tenant exists but is suspended. */

@@ -11,6 +11,7 @@ const DOCUMENTED: Record<TenantErrorCode, number> = {
   tenant_missing: 400,
   tenant_invalid: 400,
   path_invalid: 400,
+  query_invalid: 400,
   tenant_not_found: 404,
   tenant_suspended: 403,
   tenant_inactive: 403,
