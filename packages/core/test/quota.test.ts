@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkQuotaCost, createMemoryQuota, type QuotaResult, type TenantQuota } from '../src/index.js';
+import { checkQuotaCost, createMemoryQuota, createMemoryTenantStore, createTenancy, fromHeader, type QuotaResult, type TenantQuota } from '../src/index.js';
 import { manualClock } from './fixtures-b/request.js';
 
 const MINUTE = 60_000;
@@ -332,5 +332,22 @@ describe('quota costs', () => {
     expect(checkQuotaCost({})).toEqual({});
     expect(checkQuotaCost({ requests: 0, tokens: Number.MAX_SAFE_INTEGER })).toEqual({ requests: 0, tokens: Number.MAX_SAFE_INTEGER });
     expect(() => checkQuotaCost({ tokens: -5 }, 'actual cost')).toThrow('actual cost.tokens');
+    expect(checkQuotaCost({ requests: 1, tokens: undefined } as never)).toEqual({ requests: 1, tokens: undefined });
+  });
+
+  it('refuses a cost key that is no dimension, which would charge nothing', () => {
+    for (const key of ['request', 'Requests', 'token', 'cost', '__proto__x', 'constructor']) {
+      expect(() => checkQuotaCost({ [key]: 1 } as never), key).toThrow(`quota cost.${key} is not a quota dimension (requests, tokens)`);
+    }
+    // inherited enumerable keys count too (a cost made from a class or Object.create)
+    expect(() => checkQuotaCost(Object.create({ request: 1 }) as never)).toThrow(RangeError);
+    // through the pipeline: a refusal that is the developer's error (500), never a free pass
+    const tenancy = createTenancy({
+      store: createMemoryTenantStore({ tenants: [{ id: 'acme', quota: { requests: { limit: 1, windowMs: MINUTE } } }] }),
+      resolve: fromHeader(),
+      cost: () => ({ request: 1 }) as never,
+    });
+    const request = { method: 'GET', path: '/', query: '', host: 'x', header: (name: string) => (name === 'x-tenant-id' ? 'acme' : undefined) };
+    for (let i = 0; i < 3; i++) expect(tenancy.decide(request)).toMatchObject({ ok: false, status: 500, code: 'internal_error' });
   });
 });

@@ -2,16 +2,23 @@ import { QUOTA_DIMENSIONS, type QuotaCost, type TenantQuota } from '@tenant/inte
 
 /**
  * Checks a quota cost: every given dimension must be a non-negative safe
- * integer. A negative cost would be a refund in disguise, so it is refused.
+ * integer. A negative cost would be a refund in disguise, so it is refused;
+ * so is a key that is no dimension (`{ request: 1 }`, a typo from plain
+ * JavaScript), which would otherwise charge nothing and let every request
+ * through.
  *
  * @throws RangeError for anything else.
  */
 export function checkQuotaCost(cost: QuotaCost, what = 'quota cost'): QuotaCost {
   if (typeof cost !== 'object' || cost === null) throw new RangeError(`[@tenant/core] ${what} must be an object such as { requests: 1, tokens: 500 }`);
-  for (const dimension of QUOTA_DIMENSIONS) {
-    const value = cost[dimension];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      throw new RangeError(`[@tenant/core] ${what}.${dimension} must be a non-negative integer`);
+  for (const key in cost) {
+    const value = (cost as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (key !== 'requests' && key !== 'tokens') {
+      throw new RangeError(`[@tenant/core] ${what}.${key} is not a quota dimension (${QUOTA_DIMENSIONS.join(', ')})`);
+    }
+    if (!Number.isSafeInteger(value) || (value as number) < 0) {
+      throw new RangeError(`[@tenant/core] ${what}.${key} must be a non-negative integer`);
     }
   }
   return cost;
