@@ -21,6 +21,7 @@ export {
   captureTenant,
   runWithSnapshot,
   statusError,
+  checkStoreAnswer,
 } from './context.js';
 export type { TenantContext, TenantSnapshot, RunWithSnapshotOptions } from './context.js';
 export { createResolver, fromHeader, fromQuery, fromPath, fromSubdomain, fromHost, fromClaim, chain, resolveWith, flattenResolvers, isPromiseLike } from './resolvers.js';

@@ -132,10 +132,22 @@ export async function runWithSnapshot<R>(snapshot: unknown, options: RunWithSnap
     throw new TenantError('tenant_invalid', '[@tenant/core] Not a tenant snapshot (expected { v: 1, tenantId })');
   }
   const id = (options.validateId ?? validateTenantId)(raw.tenantId);
-  const tenant = await options.store.get(id);
+  const tenant = checkStoreAnswer(id, await options.store.get(id));
   if (tenant === undefined) throw new TenantError('tenant_not_found', '[@tenant/core] The tenant of this snapshot does not exist', { tenantId: id });
   if (tenant.status !== 'active' && options.allowInactive !== true) throw statusError(tenant);
   return runWithTenant(tenant, fn);
+}
+
+/**
+ * The tenant a store answered for `id`, when it is that tenant. A store that
+ * answers another one (a custom store or a cache that mixes keys, a table
+ * with a case-insensitive collation under a validator that lets case
+ * variants through) would put the request in the wrong tenant's context:
+ * that is refused, as `isolation_violation` (500), never served.
+ */
+export function checkStoreAnswer(id: string, tenant: TenantConfig | undefined): TenantConfig | undefined {
+  if (tenant === undefined || (typeof tenant === 'object' && tenant !== null && tenant.id === id)) return tenant;
+  throw new TenantError('isolation_violation', '[@tenant/core] The tenant store answered another tenant than the one asked for', { tenantId: id });
 }
 
 /** The error for a tenant whose status does not let it be served. */

@@ -18,7 +18,7 @@ import {
   type TenantStore,
 } from '@tenant/interfaces';
 import { systemClock, type Clock } from './clock.js';
-import { runWithoutTenant, runWithTenant, statusError } from './context.js';
+import { checkStoreAnswer, runWithoutTenant, runWithTenant, statusError } from './context.js';
 import { createHookRunner } from './hooks.js';
 import { normalizeHost } from './host.js';
 import { createTenantIdValidator, validateTenantId, type TenantIdFormat, type TenantIdValidator } from './id.js';
@@ -329,10 +329,13 @@ export function createTenancy(options: TenancyOptions): Tenancy {
   const loaded = (request: TenantRequest, found: ResolvedId, started: number, id: string, tenant: TenantConfig | undefined): TenantDecision => {
     try {
       if (tenant === undefined) throw new TenantError('tenant_not_found', '[@tenant/core] No tenant with this id', { tenantId: id });
+      if (tenant.id !== id) checkStoreAnswer(id, tenant);
       if (tenant.status !== 'active') throw statusError(tenant);
       if (hasOnResolve) hooks.emit('onResolve', { request, tenant, source: found.source, durationMs: performance.now() - started });
       return { ok: true, tenant, source: found.source, headers: NO_HEADERS };
     } catch (error) {
+      // a store that answered another tenant is a fault of the store: reported, and refused
+      if (TenantError.is(error, 'isolation_violation')) hooks.error({ phase: 'store', error, tenantId: id });
       return reject(error, request, id);
     }
   };

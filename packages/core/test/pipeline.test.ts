@@ -9,6 +9,7 @@ import {
   fromClaim,
   fromHeader,
   fromSubdomain,
+  runWithSnapshot,
   runWithTenant,
   type ErrorEvent,
   type QuotaManager,
@@ -187,6 +188,26 @@ describe('handle: outcomes', () => {
     const store = { ...tenants(), peek: () => undefined, get: () => Promise.reject(new TenantError('store_unavailable', 'cache empty', { status: 504 })) } as TenantStore;
     const { handle } = setup({ store });
     expect(await handle('acme')).toMatchObject({ ok: false, status: 504, code: 'store_unavailable' });
+  });
+
+  it('refuses a store that answers another tenant than the one asked for (get and peek), and tells onError', async () => {
+    const store = tenants();
+    const globex = await store.get('globex');
+    const mixed = [
+      { ...store, peek: () => undefined, get: async (id: string) => (id === 'acme' ? globex : store.get(id)) },
+      { ...store, peek: (id: string) => (id === 'acme' ? globex : undefined), get: (id: string) => store.get(id) },
+      { ...store, peek: () => undefined, get: async () => ({ ...globex!, id: 'ACME' }) },
+    ] as TenantStore[];
+    for (const wrong of mixed) {
+      const { handle, rec } = setup({ store: wrong });
+      const decision = rejected(await handle('acme'));
+      expect(decision).toMatchObject({ status: 500, code: 'isolation_violation' });
+      expect(rec.errors()).toMatchObject([{ phase: 'store', tenantId: 'acme', error: { code: 'isolation_violation' } }]);
+      expect(rec.names()).not.toContain('onQuota');
+    }
+    // and the same through a snapshot restored in a job
+    await expect(runWithSnapshot({ v: 1, tenantId: 'acme' }, { store: mixed[0]! }, () => 'ran')).rejects.toMatchObject({ code: 'isolation_violation' });
+    expect(await runWithSnapshot({ v: 1, tenantId: 'globex' }, { store: mixed[0]! }, () => currentTenantId())).toBe('globex');
   });
 
   describe('a failing quota manager', () => {
