@@ -368,6 +368,48 @@ for (const dialect of DIALECTS.filter((d) => ONLY === undefined || ONLY.includes
             };
           },
           () => {
+            // More ways to put a tenant table in FROM: a comma join, a lateral join (PostgreSQL) or a joined subquery.
+            const how = pick(['comma', 'subqueryJoin', ...(dialect.name === 'postgres' ? (['lateral'] as const) : [])] as const);
+            return {
+              label: `select ${how} join`,
+              kind: 'builder',
+              read: true,
+              make: (db) => {
+                if (how === 'comma') return db.selectFrom([`${U} as u`, `${N} as n`] as any).select(['u.name', 'n.id as nid', 'n.tenant_id as t1', 'n.body']);
+                const inner = (eb: any) => eb.selectFrom(`${N} as n`).select(['n.id as nid', 'n.tenant_id as t1', 'n.body']).as('x');
+                if (how === 'lateral') return (db.selectFrom(`${U} as u`) as any).innerJoinLateral(inner, (j: any) => j.onTrue()).select(['u.name', 'x.nid', 'x.t1', 'x.body']);
+                return (db.selectFrom(`${U} as u`) as any).innerJoin(inner, (j: any) => j.onTrue()).select(['u.name', 'x.nid', 'x.t1', 'x.body']);
+              },
+              verify: (rows, _before, _after, t) => {
+                for (const r of rows) expect(r['t1']).toBe(t);
+              },
+            };
+          },
+          () => {
+            // Another tenant's values pulled in by a subquery: as an updated value, or in RETURNING.
+            const foreignTag = pick(seedRows.tags.filter((r) => r['tenant_id'] !== me.id));
+            const inReturning = returning && chance(0.5);
+            return {
+              label: inReturning ? 'insert returning (subquery)' : 'update set body = (subquery)',
+              kind: 'builder',
+              make: (db) =>
+                inReturning
+                  ? db
+                      .insertInto(N)
+                      .values({ id: nextId++, body: `${me.id}:sub`, n: 1 })
+                      .returning((eb: any) => ['id', eb.selectFrom(G).select('label').where('id', '=', foreignTag['id']).as('pulled')])
+                  : db
+                      .updateTable(N)
+                      .set({ body: (eb: any) => eb.fn.coalesce(eb.selectFrom(`${G} as g`).select('g.label').where('g.id', '=', foreignTag['id']), eb.val(`${me.id}:none`)) })
+                      .where('id', '=', targetId),
+              verify: (_rows, _before, after, t) => {
+                // no row of this tenant now holds another tenant's text
+                const foreign = TENANT_IDS.filter((id) => id !== t);
+                for (const r of after.notes.filter((row) => row['tenant_id'] === t)) expect(foreign.some((id) => String(r['body']).includes(id)), `body ${String(r['body'])}`).toBe(false);
+              },
+            };
+          },
+          () => {
             // Updates and deletes driven by another table: PostgreSQL's update ... from / delete ... using, MySQL's multi-table update.
             const kind = dialect.name === 'postgres' ? pick(['updateFrom', 'deleteUsing'] as const) : dialect.name === 'mysql' ? 'multiUpdate' : 'updateFromSqlite';
             const setTenant = chance(0.3);
