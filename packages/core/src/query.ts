@@ -102,7 +102,8 @@ export function queryParam(request: { readonly query: string }, name: string): s
     const bracketEquals = piece.indexOf(']=');
     if (bracketEquals !== -1) candidates.push(decodeLenient(piece.slice(0, bracketEquals + 1)));
     if (!candidates.some((candidate) => readsAs(candidate, name))) continue;
-    if (key !== name || bracketEquals !== -1) refuse(name, `it is also given as "${rawKey}", which some parsers read as the same parameter`);
+    if (bracketEquals !== -1) refuse(name, 'a piece with "]=" is split there by some parsers and at the first "=" by others');
+    if (key !== name) refuse(name, `it is given as ${JSON.stringify(rawKey.slice(0, 64))}, which some parsers read as the same parameter`);
     if (found !== undefined) refuse(name, 'it is given more than once');
     const value = decodeStrict(equals === -1 ? '' : piece.slice(equals + 1));
     if (value === undefined) refuse(name, 'its value is not valid percent-encoded UTF-8');
