@@ -41,6 +41,35 @@ export interface SchemaPerTenantOptions {
    * never a built-in parameter (`search_path`, `role`, …). @default 'app.tenant_id'
    */
   readonly tenantSetting?: string | false;
+  /**
+   * Gives each tenant a PostgreSQL role of its own, and runs
+   * `withTenantSchema`'s callback as that role (`set_config('role', …, true)`),
+   * so that the database itself refuses (`permission denied`) what a
+   * search-path wall cannot: a query naming another tenant's schema
+   * (`tenant_globex.orders`, `withSchema(...)`, raw SQL, a name built in SQL).
+   *
+   * `provision` creates the role (named like the schema, with `rolePrefix`:
+   * `NOLOGIN`, member of the group role `<rolePrefix>_shared`), grants it to
+   * the connecting role, and grants it `USAGE` on its schema and
+   * `SELECT, INSERT, UPDATE, DELETE` on its tables and sequences (default
+   * privileges for tables your migrations add later; not the migration
+   * tables). Grant what tenants share (tables of `sharedSchemas`) to
+   * `<rolePrefix>_shared`. The connecting role needs `CREATEROLE` (or create
+   * the roles beforehand); roles are per cluster, not per database.
+   *
+   * The role confines queries, not code: a callback that runs
+   * `RESET ROLE` / `SET ROLE` can leave it (and is refused when it has not set
+   * it back by the end, as with every setting the wrapper owns).
+   * @default false
+   */
+  readonly tenantRoles?: boolean;
+  /**
+   * Prepended to the slug to name a tenant's role when `tenantRoles` is on
+   * (same rules as `schemaPrefix`). Roles are shared by every database of a
+   * PostgreSQL cluster: give each application its own prefix.
+   * @default schemaPrefix
+   */
+  readonly rolePrefix?: string;
 }
 
 /** Progress of {@link SchemaPerTenant.migrateAll}. */
@@ -66,8 +95,16 @@ export interface SchemaPerTenant {
   exists(slug: string): Promise<boolean>;
   /** The slugs of every tenant schema, sorted. */
   list(): Promise<string[]>;
-  /** Drops the tenant schema and everything in it (`drop schema … cascade`). Never called implicitly. */
+  /**
+   * Drops the tenant schema and everything in it (`drop schema … cascade`),
+   * and with `tenantRoles` its role (kept when it still holds privileges in
+   * another database of the cluster). Never called implicitly.
+   */
   drop(slug: string): Promise<void>;
+  /** The role of a slug when `tenantRoles` is on, else `undefined`. */
+  roleName(slug: string): string | undefined;
+  /** The group role every tenant role belongs to (`<rolePrefix>_shared`) when `tenantRoles` is on: grant shared tables to it. */
+  readonly sharedRole: string | undefined;
   /** Migrates every tenant schema in turn (kysely's migration lock is one advisory lock), reporting each. */
   migrateAll(options?: { readonly onProgress?: (progress: SchemaMigrationProgress) => void }): Promise<SchemaMigrationProgress[]>;
   /**
@@ -141,6 +178,11 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
   if (options.tenantTables !== undefined && !Array.isArray(options.tenantTables)) throw new TypeError('[@tenant/store-sql] tenantTables must be an array of table names');
   const tenantTables = [...new Set((options.tenantTables ?? []).map((t) => checkIdentifier(t, 'a tenant table name')))];
   const tenantSetting = options.tenantSetting === false ? false : checkTenantSetting(options.tenantSetting === undefined ? DEFAULT_TENANT_SETTING : options.tenantSetting, 'tenantSetting');
+  if (options.tenantRoles !== undefined && typeof options.tenantRoles !== 'boolean') throw new TypeError('[@tenant/store-sql] tenantRoles must be true or false');
+  const roles = options.tenantRoles === true;
+  const rolePrefix = options.rolePrefix === undefined ? prefix : checkSchemaPrefix(options.rolePrefix);
+  // A slug cannot start with _, so no tenant's role can be named like the group.
+  const sharedRole = roles ? `${rolePrefix}_shared` : undefined;
   const provider: MigrationProvider =
     typeof (options.migrations as MigrationProvider).getMigrations === 'function'
       ? (options.migrations as MigrationProvider)
@@ -155,6 +197,42 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
       throw new TenantError('tenant_invalid', `[@tenant/store-sql] Invalid tenant schema slug: ${JSON.stringify(schema)} is a system or shared schema`, { tenantId: slug });
     }
     return schema;
+  };
+
+  const roleName = (slug: string): string | undefined => {
+    if (!roles) return undefined;
+    schemaName(slug);
+    const role = rolePrefix + slug;
+    if (Buffer.byteLength(role) > 63) throw new TenantError('tenant_invalid', `[@tenant/store-sql] Invalid tenant slug: the role ${JSON.stringify(role)} would not fit in 63 bytes`, { tenantId: slug });
+    return role;
+  };
+
+  /** Creates a role unless it exists (a concurrent creation is not an error). */
+  const createRole = async (role: string) => {
+    const found = await db.selectFrom('pg_catalog.pg_roles').select('rolname').where('rolname', '=', role).executeTakeFirst();
+    if (found !== undefined) return;
+    await sql`create role ${sql.id(role)} nologin`.execute(db).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== '42710') throw error; // duplicate_object
+    });
+  };
+
+  /** The role's privileges on its schema: usage, its tables and sequences now and later, never the migration tables. */
+  const grantRole = async (schema: string, role: string) => {
+    const group = sharedRole as string;
+    await createRole(group);
+    await createRole(role);
+    await sql`grant ${sql.id(role)} to current_user`.execute(db);
+    await sql`grant ${sql.id(group)} to ${sql.id(role)}`.execute(db);
+    await sql`grant usage on schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
+    await sql`alter default privileges in schema ${sql.id(schema)} grant select, insert, update, delete on tables to ${sql.id(role)}`.execute(db);
+    await sql`alter default privileges in schema ${sql.id(schema)} grant usage, select, update on sequences to ${sql.id(role)}`.execute(db);
+    await sql`grant select, insert, update, delete on all tables in schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
+    await sql`grant usage, select, update on all sequences in schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
+    for (const table of ['kysely_migration', 'kysely_migration_lock']) {
+      await sql`revoke all on table ${sql.id(schema, table)} from ${sql.id(role)}`.execute(db).catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== '42P01') throw error; // undefined_table: no migrations yet
+      });
+    }
   };
 
   const migrator = (schema: string) =>
@@ -205,8 +283,13 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     );
 
   const migrate = async (schema: string, slug: string): Promise<MigrationResultSet> => {
+    const role = roleName(slug);
+    // default privileges first, so that the tables the migrations create are the role's too
+    if (role !== undefined) await grantRole(schema, role);
     const result = await migrator(schema).migrateToLatest();
     if (result.error !== undefined) throw result.error;
+    // again after: tables made by another role, and the migration tables kept out
+    if (role !== undefined) await grantRole(schema, role);
     if (tenantTables.length > 0) {
       const { missing } = await inspect(schema, db);
       if (missing.length > 0) throw missingTables(schema, slug, missing);
@@ -233,7 +316,18 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     },
     async drop(slug) {
       await db.schema.dropSchema(schemaName(slug)).ifExists().cascade().execute();
+      const role = roleName(slug);
+      if (role === undefined) return;
+      const found = await db.selectFrom('pg_catalog.pg_roles').select('rolname').where('rolname', '=', role).executeTakeFirst();
+      if (found === undefined) return;
+      await sql`drop owned by ${sql.id(role)}`.execute(db);
+      await sql`drop role ${sql.id(role)}`.execute(db).catch((error: unknown) => {
+        // dependent_objects_still_exist: privileges in another database of the cluster
+        if ((error as { code?: unknown }).code !== '2BP01') throw error;
+      });
     },
+    roleName,
+    sharedRole,
     async migrateAll(migrateOptions = {}) {
       const slugs = await this.list();
       const report: SchemaMigrationProgress[] = [];
@@ -253,6 +347,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     },
     async withTenantSchema(slug, fn) {
       const schema = schemaName(slug);
+      const role = roleName(slug);
       // The schema name is prefix + slug, both checked, so quoting it in the value is safe.
       // pg_temp last: otherwise the session's temporary tables come first and
       // would shadow the tenant's tables of the same name.
@@ -262,7 +357,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
         {
           what: 'withTenantSchema',
           tenantId: slug,
-          locals: tenantSetting === false ? [['search_path', searchPath]] : [['search_path', searchPath], [tenantSetting, slug]],
+          locals: [['search_path', searchPath], ...(tenantSetting === false ? [] : [[tenantSetting, slug] as const]), ...(role === undefined ? [] : [['role', role] as const])],
           tenantSetting,
           before: async (trx) => {
             const found = await inspect(schema, trx);
