@@ -133,6 +133,12 @@ function cases(): Case[] {
       argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db', '--migrations', 'a-folder', '--schema-prefix', prefix],
       names: '--schema-prefix',
     })),
+    ...['pg_x', 'p', 'Role_'].map((prefix) => ({
+      label: `--role-prefix ${JSON.stringify(prefix)}`,
+      argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db', '--migrations', 'a-folder', '--tenant-roles', '--role-prefix', prefix],
+      names: '--role-prefix',
+    })),
+    { label: '--role-prefix without --tenant-roles', argv: ['schemas', 'migrate', '--url', 'postgres://u@127.0.0.1:1/db', '--migrations', 'a-folder', '--role-prefix', 'r_'], names: '--role-prefix' },
     { label: 'import of an empty path', argv: ['import', '', '--url', db], names: 'file to import' },
     { label: 'import of a directory', argv: ['import', 'a-folder', '--url', db], names: 'a-folder' },
     { label: 'import of a missing file', argv: ['import', 'missing.json', '--url', db], names: 'missing.json' },

@@ -123,6 +123,31 @@ describe('tenant on PostgreSQL', () => {
     const gone = await run('schemas', 'drop', 'initech', '--schema-prefix', schemaPrefix, '--yes');
     expect(gone.code).toBe(1);
     expect(oneLine(gone)).toMatch(/no schema/);
+
+    // --tenant-roles: a role per tenant with its own schema only; drop removes it.
+    const acmeRole = `${schemaPrefix}acme`;
+    const group = `${schemaPrefix}_shared`;
+    const roleCount = async () => (await client.query('select 1 from pg_roles where rolname = $1', [acmeRole])).rows.length;
+    try {
+      const withRoles = await run('schemas', 'provision', 'acme', '--migrations', 'migrations', '--schema-prefix', schemaPrefix, '--tenant-roles');
+      expect(withRoles.code, withRoles.stderr).toBe(0);
+      expect(await roleCount()).toBe(1);
+      const { rows: grants } = await client.query(
+        "select has_schema_privilege($1, $2, 'USAGE') as own, has_schema_privilege($1, $3, 'USAGE') as other, has_table_privilege($1, $4, 'SELECT') as orders",
+        [acmeRole, `${schemaPrefix}acme`, `${schemaPrefix}globex`, `"${schemaPrefix}acme".orders`],
+      );
+      expect(grants[0]).toEqual({ own: true, other: false, orders: true });
+      expect((await run('schemas', 'provision', 'acme', '--schema-prefix', schemaPrefix, '--role-prefix', 'x_')).code).toBe(2);
+      const dropped = await run('schemas', 'drop', 'acme', '--schema-prefix', schemaPrefix, '--tenant-roles', '--yes');
+      expect(dropped.code, dropped.stderr).toBe(0);
+      expect(await roleCount()).toBe(0);
+    } finally {
+      for (const role of [acmeRole, group]) {
+        if ((await client.query('select 1 from pg_roles where rolname = $1', [role])).rows.length === 0) continue;
+        await client.query(`drop owned by "${role}"`);
+        await client.query(`drop role "${role}"`);
+      }
+    }
   });
 });
 

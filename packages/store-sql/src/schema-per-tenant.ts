@@ -133,13 +133,14 @@ const RESERVED_SCHEMAS = new Set(['public', 'information_schema']);
 // Relation kinds an unqualified name in a query can resolve to.
 const RELATION_KINDS = ['r', 'p', 'v', 'm', 'f'];
 
-function checkSchemaPrefix(value: unknown): string {
+/** Checks `schemaPrefix` (or `rolePrefix`, named by `what`): PostgreSQL reserves `pg_` for schemas and roles alike. */
+function checkSchemaPrefix(value: unknown, what = 'schemaPrefix'): string {
   const prefix = value === undefined ? 'tenant_' : value;
   if (typeof prefix !== 'string' || !SAFE_IDENTIFIER.test(prefix) || prefix.length > 40) {
-    throw new TypeError(`[@tenant/store-sql] schemaPrefix must be lower-case letters, digits and _ (not starting with a digit), at most 40 characters, like tenant_; got ${typeof prefix === 'string' ? JSON.stringify(prefix.slice(0, 80)) : typeof prefix}`);
+    throw new TypeError(`[@tenant/store-sql] ${what} must be lower-case letters, digits and _ (not starting with a digit), at most 40 characters, like tenant_; got ${typeof prefix === 'string' ? JSON.stringify(prefix.slice(0, 80)) : typeof prefix}`);
   }
   if (prefix.startsWith('pg_') || 'pg_'.startsWith(prefix)) {
-    throw new TypeError(`[@tenant/store-sql] schemaPrefix must not start with pg_ (reserved for PostgreSQL's system schemas), nor be a start of it ("p", "pg"); got ${JSON.stringify(prefix)}`);
+    throw new TypeError(`[@tenant/store-sql] ${what} must not start with pg_ (reserved by PostgreSQL), nor be a start of it ("p", "pg"); got ${JSON.stringify(prefix)}`);
   }
   return prefix;
 }
@@ -180,7 +181,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
   const tenantSetting = options.tenantSetting === false ? false : checkTenantSetting(options.tenantSetting === undefined ? DEFAULT_TENANT_SETTING : options.tenantSetting, 'tenantSetting');
   if (options.tenantRoles !== undefined && typeof options.tenantRoles !== 'boolean') throw new TypeError('[@tenant/store-sql] tenantRoles must be true or false');
   const roles = options.tenantRoles === true;
-  const rolePrefix = options.rolePrefix === undefined ? prefix : checkSchemaPrefix(options.rolePrefix);
+  const rolePrefix = options.rolePrefix === undefined ? prefix : checkSchemaPrefix(options.rolePrefix, 'rolePrefix');
   // A slug cannot start with _, so no tenant's role can be named like the group.
   const sharedRole = roles ? `${rolePrefix}_shared` : undefined;
   const provider: MigrationProvider =

@@ -7,10 +7,16 @@ import { CliError, EXIT_CODES, isUnreachable, messageOf, toCliError, usageError 
 import { idArgument, flag, str, type Command, type Context } from '../command.js';
 import { allTenants } from './tenants.js';
 
-const common = { migrations: { type: 'string' }, 'schema-prefix': { type: 'string' } } as const;
+const roleOptions = { 'tenant-roles': { type: 'boolean' }, 'role-prefix': { type: 'string' } } as const;
+const common = { migrations: { type: 'string' }, 'schema-prefix': { type: 'string' }, ...roleOptions } as const;
+const roleHelp = [
+  ['--tenant-roles', 'a PostgreSQL role per tenant with access to its own schema only (as createSchemaPerTenant({ tenantRoles: true })): created or granted by provision and migrate, dropped by drop'],
+  ['--role-prefix <prefix>', 'role name = prefix + tenant id, with --tenant-roles (default: the schema prefix)'],
+] as const;
 const commonHelp = [
   ['--migrations <path>', 'the tenant migrations: a folder of .js/.mjs files (each exporting up/down), or a module exporting them (default export or `migrations`); or TENANT_MIGRATIONS'],
   ['--schema-prefix <prefix>', "schema name = prefix + tenant id (default tenant_)"],
+  ...roleHelp,
 ] as const;
 
 function isMigrations(value: unknown): value is Record<string, Migration> {
@@ -49,11 +55,24 @@ async function schemasOf(ctx: Context, required: boolean): Promise<SchemaPerTena
   if (ctx.target.dialect !== 'postgres') throw usageError(`schema per tenant needs PostgreSQL; the store is ${ctx.target.label}`);
   const migrations = await loadMigrations(ctx, required);
   const prefix = str(ctx, 'schema-prefix');
+  const rolePrefix = str(ctx, 'role-prefix');
+  const tenantRoles = flag(ctx, 'tenant-roles');
+  if (rolePrefix !== undefined && !tenantRoles) throw usageError('--role-prefix needs --tenant-roles');
   const { createSchemaPerTenant } = await import('@tenant/store-sql');
   try {
-    return createSchemaPerTenant({ db: await ctx.db(), migrations, ...(prefix === undefined ? {} : { schemaPrefix: prefix }) });
+    return createSchemaPerTenant({
+      db: await ctx.db(),
+      migrations,
+      ...(prefix === undefined ? {} : { schemaPrefix: prefix }),
+      ...(tenantRoles ? { tenantRoles } : {}),
+      ...(rolePrefix === undefined ? {} : { rolePrefix }),
+    });
   } catch (error) {
-    if (error instanceof TypeError) throw usageError(/schemaPrefix/.test(messageOf(error)) ? `--schema-prefix: ${messageOf(error).replace(/^schemaPrefix /, '')}` : messageOf(error));
+    if (error instanceof TypeError) {
+      const message = messageOf(error);
+      const option = /^(schemaPrefix|rolePrefix) /.exec(message)?.[1];
+      throw usageError(option === undefined ? message : `--${option === 'schemaPrefix' ? 'schema-prefix' : 'role-prefix'}: ${message.slice(option.length + 1)}`);
+    }
     throw error;
   }
 }
@@ -172,8 +191,8 @@ const drop: Command = {
   summary: "drop a tenant's schema and everything in it (PostgreSQL)",
   args: '<id> --yes',
   positionals: [1, 1],
-  options: { 'schema-prefix': common['schema-prefix'], yes: { type: 'boolean' } },
-  optionHelp: [commonHelp[1], ['--yes', "required: confirms that the schema and all the tenant's data in it are dropped"]],
+  options: { 'schema-prefix': common['schema-prefix'], ...roleOptions, yes: { type: 'boolean' } },
+  optionHelp: [commonHelp[1], ...roleHelp, ['--yes', "required: confirms that the schema and all the tenant's data in it are dropped"]],
   examples: ['tenant schemas drop acme --yes'],
   async run(ctx) {
     const id = idArgument(ctx);
