@@ -2,7 +2,7 @@
 // kysely's own test suite. A database that cannot be reached fails the tests.
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type ExpressionBuilder } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type ExpressionBuilder, type KyselyPlugin } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import type { AnyKysely, SqlDialectName } from '../src/dialect.js';
@@ -18,6 +18,22 @@ export interface DialectCase {
 
 export function postgres(poolSize = 4): AnyKysely {
   return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: POSTGRES_URL, max: poolSize }) }) });
+}
+
+/**
+ * A pool of ONE PostgreSQL connection as `user` (a role a test made), so that
+ * whatever a query leaves in the session is seen by the next one.
+ */
+export function postgresAs(user: string, password: string, plugins: readonly KyselyPlugin[] = []): AnyKysely {
+  const url = new URL(POSTGRES_URL);
+  url.username = user;
+  url.password = password;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  // As node-postgres advises: a connection that closes (a terminated backend) emits `error`.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const db: AnyKysely = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return plugins.reduce((d, p) => d.withPlugin(p), db);
 }
 
 export function mysql(poolSize = 4): AnyKysely {

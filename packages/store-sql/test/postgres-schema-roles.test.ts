@@ -7,12 +7,11 @@
 // spelling must reach the other tenant, which proves the spelling is a real way in.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql, type Migration } from 'kysely';
-import pg from 'pg';
+import { sql, type Migration } from 'kysely';
 import { TenantError } from '@tenant/core';
 import { createSchemaPerTenant, type SchemaPerTenant } from '../src/index.js';
 import type { AnyKysely, AnyTransaction } from '../src/dialect.js';
-import { POSTGRES_URL, postgres, uniquePrefix } from './dialects.js';
+import { POSTGRES_URL, postgres, postgresAs, uniquePrefix } from './dialects.js';
 import { SEED, seededRandom } from './random.js';
 
 const prefix = uniquePrefix('psr');
@@ -32,16 +31,6 @@ const later: Record<string, Migration> = {
   ...migrations,
   '002_tags': { up: (db) => db.schema.createTable('tags').addColumn('id', 'serial', (c) => c.primaryKey()).addColumn('label', 'text', (c) => c.notNull()).execute() },
 };
-
-function appPool(): AnyKysely {
-  const url = new URL(POSTGRES_URL);
-  url.username = app;
-  url.password = password;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely({ dialect: new PostgresDialect({ pool }) });
-}
 
 /** One way for acme's callback to reach globex's schema. */
 interface Reach {
@@ -64,7 +53,7 @@ describe('schema per tenant with a role per tenant (tenantRoles)', () => {
     const database = new URL(POSTGRES_URL).pathname.slice(1) || 'test';
     await sql`create role ${sql.id(app)} login password ${sql.lit(password)} nosuperuser nobypassrls createrole`.execute(admin);
     await sql`grant create on database ${sql.id(database)} to ${sql.id(app)}`.execute(admin);
-    db = appPool();
+    db = postgresAs(app, password);
     roles = createSchemaPerTenant({ db, migrations, schemaPrefix, tenantRoles: true, sharedSchemas: ['public'] });
     control = createSchemaPerTenant({ db, migrations, schemaPrefix, sharedSchemas: ['public'] });
     for (const slug of ['acme', 'globex']) {

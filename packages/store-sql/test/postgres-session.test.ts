@@ -5,12 +5,11 @@
 // NOSUPERUSER, NOBYPASSRLS), so RLS applies to it.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql, type KyselyPlugin, type Migration } from 'kysely';
-import pg from 'pg';
+import { sql, type KyselyPlugin, type Migration } from 'kysely';
 import { TenantError } from '@tenant/core';
 import { createSchemaPerTenant, enableRowLevelSecurity, withTenantTransaction, type SchemaPerTenant } from '../src/index.js';
 import type { AnyKysely, AnyTransaction } from '../src/dialect.js';
-import { POSTGRES_URL, postgres, uniquePrefix } from './dialects.js';
+import { postgres, postgresAs, uniquePrefix } from './dialects.js';
 import { SEED, seededRandom } from './random.js';
 
 const prefix = uniquePrefix('pss');
@@ -21,17 +20,7 @@ const docs = `${prefix}docs`;
 const deferred = `${prefix}deferred`;
 const random = seededRandom(SEED);
 
-function appPool(plugins: KyselyPlugin[] = []): AnyKysely {
-  const url = new URL(POSTGRES_URL);
-  url.username = app;
-  url.password = password;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
-  // As node-postgres advises: a connection that closes (a terminated backend) emits `error`.
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  const db: AnyKysely = new Kysely({ dialect: new PostgresDialect({ pool }) });
-  return plugins.reduce((d, p) => d.withPlugin(p), db);
-}
+const appPool = (plugins: KyselyPlugin[] = []): AnyKysely => postgresAs(app, password, plugins);
 
 /** Random upper/lower case, per character (SQL keywords, and GUC names, which PostgreSQL matches case-insensitively even when quoted). */
 const anyCase = (text: string) => [...text].map((c) => (random() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('');
