@@ -244,13 +244,24 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     return row !== undefined;
   };
 
-  /** The tenant tables the schema lacks (none when `tenantTables` is empty), in one query with the existence check. */
-  const inspect = async (schema: string, q: AnyKysely): Promise<{ exists: boolean; missing: string[] }> => {
+  /**
+   * The tenant tables the schema lacks (none when `tenantTables` is empty), in
+   * one query with the existence check; with `role`, also whether that role
+   * exists and the connecting role may take it.
+   */
+  const inspect = async (schema: string, q: AnyKysely, role?: string): Promise<{ exists: boolean; missing: string[]; roleReady: boolean }> => {
     const row = (await q
       .selectFrom('pg_catalog.pg_namespace as n')
       .where('n.nspname', '=', schema)
       .select((eb) => [
         'n.nspname',
+        role === undefined
+          ? sql<boolean>`true`.as('role_ready')
+          : eb
+              .selectFrom('pg_catalog.pg_roles as r')
+              .where('r.rolname', '=', role)
+              .select(sql<boolean>`pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')`.as('m'))
+              .as('role_ready'),
         tenantTables.length === 0
           ? sql<number>`0`.as('present')
           : eb
@@ -261,9 +272,10 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
               .select((e) => e.fn.countAll<number>().as('n'))
               .as('present'),
       ])
-      .executeTakeFirst()) as { nspname: string; present: number | string } | undefined;
-    if (row === undefined) return { exists: false, missing: [] };
-    if (Number(row.present) === tenantTables.length) return { exists: true, missing: [] };
+      .executeTakeFirst()) as { nspname: string; present: number | string; role_ready: boolean | null } | undefined;
+    if (row === undefined) return { exists: false, missing: [], roleReady: false };
+    const roleReady = row.role_ready === true;
+    if (Number(row.present) === tenantTables.length) return { exists: true, missing: [], roleReady };
     const present = (await q
       .selectFrom('pg_catalog.pg_class as c')
       .innerJoin('pg_catalog.pg_namespace as n', 'n.oid', 'c.relnamespace')
@@ -273,7 +285,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
       .select('c.relname')
       .execute()) as { relname: string }[];
     const have = new Set(present.map((r) => r.relname));
-    return { exists: true, missing: tenantTables.filter((t) => !have.has(t)) };
+    return { exists: true, missing: tenantTables.filter((t) => !have.has(t)), roleReady };
   };
 
   const missingTables = (schema: string, slug: string, missing: readonly string[]) =>
@@ -361,11 +373,18 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
           locals: [['search_path', searchPath], ...(tenantSetting === false ? [] : [[tenantSetting, slug] as const]), ...(role === undefined ? [] : [['role', role] as const])],
           tenantSetting,
           before: async (trx) => {
-            const found = await inspect(schema, trx);
+            const found = await inspect(schema, trx, role);
             if (!found.exists) {
               throw new TenantError('tenant_not_found', '[@tenant/store-sql] The tenant schema does not exist: provision it first', { tenantId: slug });
             }
             if (found.missing.length > 0) throw missingTables(schema, slug, found.missing);
+            if (!found.roleReady) {
+              throw new TenantError(
+                'isolation_violation',
+                `[@tenant/store-sql] The tenant role ${JSON.stringify(role)} does not exist or is not granted to the connecting role: run provision (or migrateAll) with tenantRoles first`,
+                { tenantId: slug },
+              );
+            }
           },
         },
         fn,

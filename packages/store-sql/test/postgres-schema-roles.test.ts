@@ -180,6 +180,18 @@ describe('schema per tenant with a role per tenant (tenantRoles)', () => {
     expect((await sql<{ u: string }>`select current_user as u`.execute(db)).rows[0]?.u).toBe(app);
   });
 
+  it('refuses, with a clear error, a schema whose role was never made (provisioned before tenantRoles), until migrateAll makes it', async () => {
+    await control.provision('initech');
+    const refused = await roles.withTenantSchema('initech', async () => 'ran').catch((e: unknown) => e);
+    expect(TenantError.is(refused, 'isolation_violation'), String(refused)).toBe(true);
+    expect(String((refused as Error).message)).toMatch(/does not exist or is not granted.*provision \(or migrateAll\)/);
+    // (the first test migrated the other schemas to `later`)
+    const report = await createSchemaPerTenant({ db, migrations: later, schemaPrefix, tenantRoles: true, sharedSchemas: ['public'] }).migrateAll();
+    expect(report.filter((p) => p.error !== undefined).map((p) => `${p.slug}: ${String(p.error)}`)).toEqual([]);
+    expect(await roles.withTenantSchema('initech', async (trx) => (await sql<{ u: string }>`select current_user as u`.execute(trx)).rows[0]?.u)).toBe(roles.roleName('initech'));
+    await roles.drop('initech');
+  });
+
   it('provisions a role per tenant, and drop removes it', async () => {
     await roles.provision('initech');
     const role = roles.roleName('initech') as string;
