@@ -130,6 +130,8 @@ const SLUG = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$/;
 const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 // Schema names a tenant must never get, whatever prefix and slug spell them.
 const RESERVED_SCHEMAS = new Set(['public', 'information_schema']);
+/** The comment that marks a role made by createSchemaPerTenant for a tenant (or its group). */
+const ROLE_MARK = '@tenant/store-sql tenant role';
 // Relation kinds an unqualified name in a query can resolve to.
 const RELATION_KINDS = ['r', 'p', 'v', 'm', 'f'];
 
@@ -208,13 +210,42 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     return role;
   };
 
-  /** Creates a role unless it exists (a concurrent creation is not an error). */
+  /**
+   * Creates a role unless it exists (a concurrent creation is not an error),
+   * marked with {@link ROLE_MARK}. An existing role is used only when it bears
+   * the mark and no power (login, superuser, bypassrls, createrole,
+   * createdb): a prefix and a slug that happen to spell `postgres`, the
+   * application's own role or a group of the organisation must never become
+   * a tenant's role.
+   */
   const createRole = async (role: string) => {
-    const found = await db.selectFrom('pg_catalog.pg_roles').select('rolname').where('rolname', '=', role).executeTakeFirst();
-    if (found !== undefined) return;
-    await sql`create role ${sql.id(role)} nologin`.execute(db).catch((error: unknown) => {
-      if ((error as { code?: unknown }).code !== '42710') throw error; // duplicate_object
-    });
+    const found = (await db
+      .selectFrom('pg_catalog.pg_roles as r')
+      .leftJoin('pg_catalog.pg_shdescription as d', (join) => join.onRef('d.objoid', '=', 'r.oid').on('d.classoid', '=', sql<number>`'pg_catalog.pg_authid'::regclass`))
+      .where('r.rolname', '=', role)
+      .select(['d.description', sql<boolean>`r.rolsuper or r.rolcanlogin or r.rolbypassrls or r.rolcreaterole or r.rolcreatedb`.as('powerful')])
+      .executeTakeFirst()) as { description: string | null; powerful: boolean } | undefined;
+    if (found !== undefined) {
+      if (found.description === ROLE_MARK && !found.powerful) return;
+      throw new TenantError(
+        'isolation_violation',
+        `[@tenant/store-sql] The role ${JSON.stringify(role)} already exists and is not a tenant role made by @tenant/store-sql (or it can log in, or has superuser, bypassrls, createrole or createdb): it is not used for a tenant. Choose another rolePrefix, or make it NOLOGIN with no such attribute and mark it: COMMENT ON ROLE ... IS '${ROLE_MARK}'`,
+      );
+    }
+    // The role and its mark in one transaction: a concurrent provision (the group role is
+    // everyone's) waits for it, then finds the role marked.
+    const make = async (q: AnyKysely) => {
+      await sql`create role ${sql.id(role)} nologin`.execute(q);
+      await sql`comment on role ${sql.id(role)} is ${sql.lit(ROLE_MARK)}`.execute(q);
+    };
+    const created = await (db.isTransaction ? make(db) : db.transaction().execute((trx) => make(trx as AnyKysely))).then(
+      () => true,
+      (error: unknown) => {
+        if ((error as { code?: unknown }).code !== '42710') throw error; // duplicate_object: made meanwhile
+        return false;
+      },
+    );
+    if (!created) await createRole(role);
   };
 
   /** The role's privileges on its schema: usage, its tables and sequences now and later, never the migration tables. */
@@ -260,7 +291,7 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
           : eb
               .selectFrom('pg_catalog.pg_roles as r')
               .where('r.rolname', '=', role)
-              .select(sql<boolean>`pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')`.as('m'))
+              .select(sql<boolean>`pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER') and not (r.rolsuper or r.rolbypassrls or r.rolcanlogin)`.as('m'))
               .as('role_ready'),
         tenantTables.length === 0
           ? sql<number>`0`.as('present')

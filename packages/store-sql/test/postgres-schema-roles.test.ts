@@ -192,6 +192,52 @@ describe('schema per tenant with a role per tenant (tenantRoles)', () => {
     await roles.drop('initech');
   });
 
+  it("never adopts a role it did not make (a prefix and slug spelling the app's role, a login role, an unmarked group), and provisions concurrently", async () => {
+    // rolePrefix + slug spelling the connecting role itself, and a role of the organisation
+    const spelled = [
+      { rolePrefix: app.slice(0, -3), slug: 'app' },
+      { rolePrefix: `${prefix}org_`, slug: 'admins' },
+    ];
+    await sql`create role ${sql.id(`${prefix}org_admins`)} nologin`.execute(admin);
+    try {
+      for (const { rolePrefix, slug } of spelled) {
+        const odd = createSchemaPerTenant({ db, migrations, schemaPrefix, tenantRoles: true, rolePrefix });
+        const refused = await odd.provision(slug).catch((e: unknown) => e);
+        expect(TenantError.is(refused, 'isolation_violation'), `${rolePrefix}${slug}: ${String(refused)}`).toBe(true);
+        expect(String((refused as Error).message)).toMatch(/already exists and is not a tenant role/);
+        await createSchemaPerTenant({ db, migrations, schemaPrefix }).drop(slug);
+        for (const role of [`${rolePrefix}_shared`]) {
+          if ((await sql`select 1 from pg_roles where rolname = ${role}`.execute(admin)).rows.length === 0) continue;
+          await sql`drop owned by ${sql.id(role)}`.execute(admin);
+          await sql`drop role ${sql.id(role)}`.execute(admin);
+        }
+      }
+    } finally {
+      await sql`drop role if exists ${sql.id(`${prefix}org_admins`)}`.execute(admin);
+    }
+    // A marked NOLOGIN role made beforehand by an administrator is used.
+    const premade = roles.roleName('premade') as string;
+    await sql`create role ${sql.id(premade)} nologin`.execute(admin);
+    await sql`comment on role ${sql.id(premade)} is '@tenant/store-sql tenant role'`.execute(admin);
+    await sql`grant ${sql.id(premade)} to ${sql.id(app)} with admin option`.execute(admin);
+    await roles.provision('premade');
+    expect(await roles.withTenantSchema('premade', async (trx) => (await sql<{ u: string }>`select current_user as u`.execute(trx)).rows[0]?.u)).toBe(premade);
+    await roles.drop('premade');
+
+    // Many tenants provisioned at once (all make or find the shared group role).
+    const slugs = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    const wide = postgres(5);
+    const many = createSchemaPerTenant({ db: wide, migrations, schemaPrefix, tenantRoles: true });
+    try {
+      const outcomes = await Promise.allSettled(slugs.map((slug) => many.provision(slug)));
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    } finally {
+      // provisioned through the administrator's pool: dropped through it too
+      for (const slug of slugs) await many.drop(slug);
+      await wide.destroy();
+    }
+  });
+
   it('provisions a role per tenant, and drop removes it', async () => {
     await roles.provision('initech');
     const role = roles.roleName('initech') as string;
