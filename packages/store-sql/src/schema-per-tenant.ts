@@ -55,7 +55,11 @@ export interface SchemaPerTenantOptions {
    * privileges for tables your migrations add later; not the migration
    * tables). Grant what tenants share (tables of `sharedSchemas`) to
    * `<rolePrefix>_shared`. The connecting role needs `CREATEROLE` (or create
-   * the roles beforehand); roles are per cluster, not per database.
+   * the roles beforehand, `NOLOGIN`, marked with
+   * `COMMENT ON ROLE … IS '@tenant/store-sql tenant role'`); an existing role
+   * without that mark, or one that can log in or has superuser, bypassrls,
+   * createrole or createdb, is never used for a tenant (`isolation_violation`).
+   * Roles are per cluster, not per database.
    *
    * The role confines queries, not code: a callback that runs
    * `RESET ROLE` / `SET ROLE` can leave it (and is refused when it has not set
