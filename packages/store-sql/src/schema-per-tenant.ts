@@ -215,27 +215,34 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
   };
 
   /**
-   * Creates a role unless it exists (a concurrent creation is not an error),
-   * marked with {@link ROLE_MARK}. An existing role is used only when it bears
-   * the mark and no power (login, superuser, bypassrls, createrole,
-   * createdb): a prefix and a slug that happen to spell `postgres`, the
-   * application's own role or a group of the organisation must never become
-   * a tenant's role.
+   * Whether a role of this name exists, and whether it is one made for a
+   * tenant: marked with {@link ROLE_MARK} and without power (login,
+   * superuser, bypassrls, createrole, createdb). A prefix and a slug that
+   * happen to spell `postgres`, the application's own role or a group of the
+   * organisation must never be taken for a tenant's role, nor dropped as one.
    */
-  const createRole = async (role: string) => {
+  const roleState = async (role: string): Promise<'absent' | 'ours' | 'foreign'> => {
     const found = (await db
       .selectFrom('pg_catalog.pg_roles as r')
       .leftJoin('pg_catalog.pg_shdescription as d', (join) => join.onRef('d.objoid', '=', 'r.oid').on('d.classoid', '=', sql<number>`'pg_catalog.pg_authid'::regclass`))
       .where('r.rolname', '=', role)
       .select(['d.description', sql<boolean>`r.rolsuper or r.rolcanlogin or r.rolbypassrls or r.rolcreaterole or r.rolcreatedb`.as('powerful')])
       .executeTakeFirst()) as { description: string | null; powerful: boolean } | undefined;
-    if (found !== undefined) {
-      if (found.description === ROLE_MARK && !found.powerful) return;
-      throw new TenantError(
-        'isolation_violation',
-        `[@tenant/store-sql] The role ${JSON.stringify(role)} already exists and is not a tenant role made by @tenant/store-sql (or it can log in, or has superuser, bypassrls, createrole or createdb): it is not used for a tenant. Choose another rolePrefix, or make it NOLOGIN with no such attribute and mark it: COMMENT ON ROLE ... IS '${ROLE_MARK}'`,
-      );
-    }
+    if (found === undefined) return 'absent';
+    return found.description === ROLE_MARK && !found.powerful ? 'ours' : 'foreign';
+  };
+
+  const foreignRole = (role: string, doing: string) =>
+    new TenantError(
+      'isolation_violation',
+      `[@tenant/store-sql] The role ${JSON.stringify(role)} already exists and is not a tenant role made by @tenant/store-sql (or it can log in, or has superuser, bypassrls, createrole or createdb): it is not ${doing}. Choose another rolePrefix, or make it NOLOGIN with no such attribute and mark it: COMMENT ON ROLE ... IS '${ROLE_MARK}'`,
+    );
+
+  /** Creates a role, marked, unless it exists (a concurrent creation is not an error); refuses a role not made for a tenant. */
+  const createRole = async (role: string): Promise<void> => {
+    const state = await roleState(role);
+    if (state === 'ours') return;
+    if (state === 'foreign') throw foreignRole(role, 'used for a tenant');
     // The role and its mark in one transaction: a concurrent provision (the group role is
     // everyone's) waits for it, then finds the role marked.
     const make = async (q: AnyKysely) => {
@@ -252,8 +259,8 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     if (!created) await createRole(role);
   };
 
-  /** The role's privileges on its schema: usage, its tables and sequences now and later, never the migration tables. */
-  const grantRole = async (schema: string, role: string) => {
+  /** Before migrating: the roles, the membership, usage of the schema, and default privileges for the tables the migrations make. */
+  const prepareRole = async (schema: string, role: string) => {
     const group = sharedRole as string;
     await createRole(group);
     await createRole(role);
@@ -262,6 +269,10 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
     await sql`grant usage on schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
     await sql`alter default privileges in schema ${sql.id(schema)} grant select, insert, update, delete on tables to ${sql.id(role)}`.execute(db);
     await sql`alter default privileges in schema ${sql.id(schema)} grant usage, select, update on sequences to ${sql.id(role)}`.execute(db);
+  };
+
+  /** After migrating: the tables and sequences there are (also those made by another role), never the migration tables. */
+  const grantTables = async (schema: string, role: string) => {
     await sql`grant select, insert, update, delete on all tables in schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
     await sql`grant usage, select, update on all sequences in schema ${sql.id(schema)} to ${sql.id(role)}`.execute(db);
     for (const table of ['kysely_migration', 'kysely_migration_lock']) {
@@ -332,12 +343,10 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
 
   const migrate = async (schema: string, slug: string): Promise<MigrationResultSet> => {
     const role = roleName(slug);
-    // default privileges first, so that the tables the migrations create are the role's too
-    if (role !== undefined) await grantRole(schema, role);
+    if (role !== undefined) await prepareRole(schema, role);
     const result = await migrator(schema).migrateToLatest();
     if (result.error !== undefined) throw result.error;
-    // again after: tables made by another role, and the migration tables kept out
-    if (role !== undefined) await grantRole(schema, role);
+    if (role !== undefined) await grantTables(schema, role);
     if (tenantTables.length > 0) {
       const { missing } = await inspect(schema, db);
       if (missing.length > 0) throw missingTables(schema, slug, missing);
@@ -363,11 +372,14 @@ export function createSchemaPerTenant(options: SchemaPerTenantOptions): SchemaPe
       return rows.map((row) => row.nspname.slice(prefix.length)).filter((slug) => SLUG.test(slug));
     },
     async drop(slug) {
-      await db.schema.dropSchema(schemaName(slug)).ifExists().cascade().execute();
+      const schema = schemaName(slug);
       const role = roleName(slug);
-      if (role === undefined) return;
-      const found = await db.selectFrom('pg_catalog.pg_roles').select('rolname').where('rolname', '=', role).executeTakeFirst();
-      if (found === undefined) return;
+      // checked before anything is dropped: `drop owned by` a role that is not a tenant's
+      // (the application's own, spelled by prefix and slug) would drop everything it owns
+      const state = role === undefined ? 'absent' : await roleState(role);
+      if (state === 'foreign') throw foreignRole(role as string, 'dropped');
+      await db.schema.dropSchema(schema).ifExists().cascade().execute();
+      if (role === undefined || state === 'absent') return;
       await sql`drop owned by ${sql.id(role)}`.execute(db);
       await sql`drop role ${sql.id(role)}`.execute(db).catch((error: unknown) => {
         // dependent_objects_still_exist: privileges in another database of the cluster

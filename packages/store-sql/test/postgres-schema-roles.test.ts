@@ -205,6 +205,11 @@ describe('schema per tenant with a role per tenant (tenantRoles)', () => {
         const refused = await odd.provision(slug).catch((e: unknown) => e);
         expect(TenantError.is(refused, 'isolation_violation'), `${rolePrefix}${slug}: ${String(refused)}`).toBe(true);
         expect(String((refused as Error).message)).toMatch(/already exists and is not a tenant role/);
+        // nor dropped as one (drop owned by the application's role would drop everything it owns)
+        const notDropped = await odd.drop(slug).catch((e: unknown) => e);
+        expect(TenantError.is(notDropped, 'isolation_violation'), String(notDropped)).toBe(true);
+        expect((await sql`select 1 from pg_roles where rolname = ${rolePrefix + slug}`.execute(admin)).rows.length).toBe(1);
+        expect(await control.exists('acme')).toBe(true);
         await createSchemaPerTenant({ db, migrations, schemaPrefix }).drop(slug);
         for (const role of [`${rolePrefix}_shared`]) {
           if ((await sql`select 1 from pg_roles where rolname = ${role}`.execute(admin)).rows.length === 0) continue;
