@@ -473,7 +473,9 @@ export function createTenantAdmin<TActor = unknown>(options: TenantAdminOptions<
         if (error instanceof Answer) return error.response;
         if (error instanceof StoreFailure) {
           report('store', error.cause, trace.action, trace.tenantId);
-          return errorProblem(problemType, new TenantError('store_unavailable', '[@tenant/admin] The tenant store failed', { cause: error.cause }));
+          // a store's own store_unavailable keeps its status (a 504 from a cache, say)
+          const failure = TenantError.is(error.cause) ? error.cause : new TenantError('store_unavailable', '[@tenant/admin] The tenant store failed', { cause: error.cause });
+          return errorProblem(problemType, failure);
         }
         if (!TenantError.is(error)) report('internal', error, trace.action, trace.tenantId);
         return errorProblem(problemType, error);

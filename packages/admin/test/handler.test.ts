@@ -629,6 +629,11 @@ describe('routes, bodies and failures', () => {
     expect(problem(res).code).toBe('store_unavailable');
     expect(JSON.stringify(res.body)).not.toContain('10.0.0.5');
     expect(t.errors).toEqual([{ phase: 'store', error: wrapped, action: 'tenant.list' }]);
+    // and keeps the status the store gave it
+    const slow = new TenantError('store_unavailable', 'no answer in time', { status: 504 });
+    const timedOut = makeAdmin({ ...createMemoryTenantStore(), list: () => Promise.reject(slow) } as TenantStore);
+    expect((await timedOut.call('GET', '/tenants')).status).toBe(504);
+    expect(timedOut.errors).toHaveLength(1);
   });
 
   it('gives up with 409 version_conflict when concurrent writes keep winning', async () => {

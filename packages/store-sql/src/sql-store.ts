@@ -51,7 +51,8 @@ export interface SqlTenantStoreOptions extends TableOptions {
    * How long a read (`get`, `getByDomain`, `list`) may wait for the
    * database, in milliseconds, before it rejects with a `store_unavailable`
    * TenantError (HTTP 503; a cached store in front serves its stale copy
-   * instead), as a read the database fails does at any time. The query is not cancelled: set the driver's own timeouts too
+   * instead), the same error as a read the database fails. The query is
+   * not cancelled: set the driver's own timeouts too
    * (see the README). Writes are not bounded here, since a write given up on
    * could still commit. `0` waits as long as the driver does.
    * @default 0

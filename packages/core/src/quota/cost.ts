@@ -14,7 +14,7 @@ export function checkQuotaCost(cost: QuotaCost, what = 'quota cost'): QuotaCost 
   for (const key in cost) {
     const value = (cost as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    if (key !== 'requests' && key !== 'tokens') {
+    if (!(QUOTA_DIMENSIONS as readonly string[]).includes(key)) {
       throw new RangeError(`[@tenant/core] ${what}.${key} is not a quota dimension (${QUOTA_DIMENSIONS.join(', ')})`);
     }
     if (!Number.isSafeInteger(value) || (value as number) < 0) {
